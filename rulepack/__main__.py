@@ -1,0 +1,5 @@
+"""Allow ``python -m rulepack``."""
+
+from rulepack.cli import main
+
+main()
