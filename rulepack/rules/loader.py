@@ -18,6 +18,7 @@ to the model.
 from __future__ import annotations
 
 import ast
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -270,7 +271,11 @@ def _example_problems(item: LoadedSection, index: int) -> list[Problem]:
         if not example.is_python:
             continue
         try:
-            ast.parse(example.code, filename=example.path)
+            with warnings.catch_warnings():
+                # Bad examples may show invalid escapes on purpose; only syntax errors matter.
+                warnings.simplefilter("ignore", category=DeprecationWarning)
+                warnings.simplefilter("ignore", category=SyntaxWarning)
+                ast.parse(example.code, filename=example.path)
         except SyntaxError as exc:
             start = item.document.text_start_line(
                 ("rules", index, "examples", number, example.kind)
