@@ -155,3 +155,20 @@ def test_module_entry_point_runs() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "Catch specific exceptions" in result.stdout
+
+
+def test_list_json_of_the_builtin_pack_has_every_rule_complete() -> None:
+    result = runner.invoke(app, ["list", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    entries = json.loads(result.stdout)["rules"]
+    assert len(entries) == 120
+    for entry in entries:
+        rule = entry["rule"]
+        assert rule["source"], rule["id"]
+        assert rule["checks"] or rule["review"], rule["id"]
+        if rule["checks"]:
+            kinds = {
+                "bad" if example["bad"] is not None else "good" for example in rule["examples"]
+            }
+            assert kinds == {"bad", "good"}, rule["id"]
+        assert "${" not in entry["text"]["guidance"], rule["id"]
