@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from enum import Enum
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -17,7 +18,8 @@ import typer
 if TYPE_CHECKING:
     from rulepack.rules.loader import LoadResult
 
-EXIT_BAD_INPUT = 2
+CURRENT_DIR = Path()
+EXPORT_DIR = Path("rulepack-export")
 EXIT_INTERNAL = 3
 EXIT_INTERRUPTED = 130
 
@@ -175,6 +177,162 @@ def schema(
     typer.echo(json.dumps(document, indent=2))
 
 
+class ProfileOption(str, Enum):
+    """Export profiles."""
+
+    FULL = "full"
+    COMPACT = "compact"
+    TITLES = "titles"
+
+
+TargetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--target",
+        "-t",
+        help="Target ids, comma-separated or repeated (see 'rulepack targets').",
+        show_default=False,
+    ),
+]
+ProjectOption = Annotated[
+    Path,
+    typer.Option("--project", help="The project to write into.", file_okay=False),
+]
+
+
+@app.command()
+def install(
+    target: TargetOption = None,
+    all_targets: Annotated[
+        bool, typer.Option("--all", help="Every assistant target (not legacy or on-request ones).")
+    ] = False,
+    project: ProjectOption = CURRENT_DIR,
+    pack: PackOption = None,
+    profile: Annotated[
+        ProfileOption | None,
+        typer.Option(
+            help="full: guidance, rationale, examples; compact: guidance only.",
+            show_default="full, or the installed profile",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print a unified diff and write nothing.")
+    ] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="Exit 1 if installed files drifted from the pack.")
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Replace files edited by hand or not written by rulepack."),
+    ] = False,
+) -> None:
+    """Write the pack's rules into each assistant's native files, or check them for drift."""
+    from rulepack.exporters.install.manifest import read_manifest  # noqa: PLC0415
+    from rulepack.exporters.install.plan import apply_plan, plan_install  # noqa: PLC0415
+    from rulepack.exporters.targets import resolve_targets  # noqa: PLC0415
+    from rulepack.exporters.views import Profile  # noqa: PLC0415
+
+    installed = read_manifest(project)
+    targets = resolve_targets(
+        target or (), all_targets=all_targets, installed=installed.targets if installed else ()
+    )
+    chosen = Profile(profile.value if profile else installed.profile if installed else "full")
+    loaded = _load(pack if pack or installed is None else installed.pack).pack
+    plan = plan_install(project, loaded, targets, chosen, force=force)
+    if check:
+        drift = plan.drift()
+        for line in drift:
+            typer.echo(line)
+        if drift:
+            typer.echo(
+                f"{len(drift)} file(s) out of date; run 'rulepack install' to update", err=True
+            )
+            raise typer.Exit(1)
+        typer.echo(f"up to date: {len(targets)} target(s)")
+        return
+    for note in plan.notices_for_changes():
+        typer.echo(f"note: {note}", err=True)
+    if dry_run:
+        for change in plan.changes:
+            sys.stdout.write(change.diff())
+        typer.echo(f"dry run: {len(plan.changes)} file(s) would change", err=True)
+        return
+    changed = apply_plan(plan)
+    for line in plan.summary():
+        typer.echo(line)
+    typer.echo(f"{len(targets)} target(s), {changed} file(s) changed", err=True)
+
+
+@app.command()
+def uninstall(
+    target: TargetOption = None,
+    project: ProjectOption = CURRENT_DIR,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print a unified diff and write nothing.")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Also remove owned files that were edited by hand.")
+    ] = False,
+) -> None:
+    """Remove what rulepack installed, leaving every hand-written byte in place."""
+    from rulepack.exporters.install.plan import apply_plan, plan_uninstall  # noqa: PLC0415
+    from rulepack.exporters.targets import resolve_targets  # noqa: PLC0415
+
+    names = resolve_targets(target, all_targets=False) if target else None
+    plan = plan_uninstall(project, names, force=force)
+    if dry_run:
+        for change in plan.changes:
+            sys.stdout.write(change.diff())
+        typer.echo(f"dry run: {len(plan.changes)} file(s) would change", err=True)
+        return
+    changed = apply_plan(plan)
+    for line in plan.summary():
+        typer.echo(line)
+    typer.echo(f"uninstalled: {changed} file(s) changed", err=True)
+
+
+@app.command()
+def targets(
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="table or json.")
+    ] = OutputFormat.TABLE,
+) -> None:
+    """List the targets: id, name, the files each writes, and whether each file is shared."""
+    from rulepack.exporters.present import targets_json, targets_table  # noqa: PLC0415
+
+    if output_format is OutputFormat.JSON:
+        typer.echo(targets_json())
+        return
+    from rich.console import Console  # noqa: PLC0415
+
+    Console().print(targets_table())
+
+
+@app.command()
+def export(
+    target: TargetOption = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Directory to write into.")] = EXPORT_DIR,
+    pack: PackOption = None,
+    profile: Annotated[ProfileOption, typer.Option(help="full or compact.")] = ProfileOption.FULL,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace files in OUT that rulepack did not write.")
+    ] = False,
+) -> None:
+    """Write a target's files into a directory, as they would be installed in an empty project."""
+    from rulepack.exporters.install.plan import apply_plan, plan_install  # noqa: PLC0415
+    from rulepack.exporters.targets import resolve_targets  # noqa: PLC0415
+    from rulepack.exporters.views import Profile  # noqa: PLC0415
+
+    names = resolve_targets(target or (), all_targets=False)
+    out.mkdir(parents=True, exist_ok=True)
+    plan = plan_install(out, _load(pack).pack, names, Profile(profile.value), force=force)
+    for note in plan.notices_for_changes():
+        typer.echo(f"note: {note}", err=True)
+    apply_plan(plan, manifest=False)
+    for change in plan.changes:
+        typer.echo(str(out / change.path))
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; turn user errors into ``error:`` lines and exit code 2."""
     from rulepack.errors import RulepackError  # noqa: PLC0415 - light module, kept local for clarity
@@ -184,7 +342,7 @@ def main(argv: list[str] | None = None) -> None:
     except RulepackError as exc:
         for line in exc.lines():
             sys.stderr.write(f"error: {line}\n")
-        raise SystemExit(EXIT_BAD_INPUT) from None
+        raise SystemExit(exc.exit_code) from None
     except KeyboardInterrupt:
         raise SystemExit(EXIT_INTERRUPTED) from None
     except Exception as exc:

@@ -48,6 +48,8 @@ def display_path(path: Path) -> str:
 class RulepackError(Exception):
     """Base class of every error that is the user's to fix, not ours."""
 
+    exit_code = 2  # bad input or usage; subclasses that refuse to act use 1
+
     def lines(self) -> list[str]:
         """Return the error as one or more self-contained lines."""
         return [str(self)]

@@ -1,0 +1,1 @@
+"""Exporters: render a pack into each assistant's native rule files and install them safely."""

@@ -1,0 +1,1 @@
+"""Install rendered files into a project: plan (pure), then apply (atomic), with a manifest."""
