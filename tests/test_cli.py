@@ -172,3 +172,31 @@ def test_list_json_of_the_builtin_pack_has_every_rule_complete() -> None:
             }
             assert kinds == {"bad", "good"}, rule["id"]
         assert "${" not in entry["text"]["guidance"], rule["id"]
+
+
+def test_export_writes_a_targets_files_and_can_run_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    args = ["export", "--target", "cursor", "--out", str(out), "--pack", str(MINI_PACK)]
+    code, stdout, _ = run_main(args, capsys)
+    assert code == 0
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert written == [".cursor/rules/rulepack-basics.mdc", ".cursor/rules/rulepack-web.mdc"]
+    assert stdout.count("\n") == 2
+    assert not (out / ".rulepack").exists()  # an export records no manifest
+    before = (out / ".cursor/rules/rulepack-web.mdc").read_bytes()
+    code, stdout, _ = run_main(args, capsys)
+    assert (code, stdout) == (0, "")
+    assert (out / ".cursor/rules/rulepack-web.mdc").read_bytes() == before
+
+
+def test_install_without_targets_or_manifest_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run_main(["install", "--project", str(tmp_path)], capsys)
+    assert code == 2
+    assert "name targets with --target a,b or --all" in err
+    code, _, err = run_main(["install", "--project", str(tmp_path), "--target", "cursr"], capsys)
+    assert code == 2
+    assert "unknown target cursr; known targets: agents-md, claude, cursor" in err
