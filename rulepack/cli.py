@@ -237,8 +237,9 @@ def install(
         target or (), all_targets=all_targets, installed=installed.targets if installed else ()
     )
     chosen = Profile(profile.value if profile else installed.profile if installed else "full")
-    loaded = _load(pack if pack or installed is None else installed.pack).pack
-    plan = plan_install(project, loaded, targets, chosen, force=force)
+    source = pack or (installed.pack_source or installed.pack if installed else None)
+    loaded = _load(source).pack
+    plan = plan_install(project, loaded, targets, chosen, force=force, pack_source=source)
     if check:
         drift = plan.drift()
         for line in drift:

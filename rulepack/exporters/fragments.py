@@ -40,12 +40,17 @@ class MypyFragment:
     plugins: tuple[str, ...]
 
 
+def _comment_text(text: str) -> str:
+    """One line of printable text, safe inside a TOML or INI comment."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+
+
 def ruff_fragment(pack: Pack, catalogue: RuffCatalogue | None = None) -> RuffFragment:
     """Select every ruff code the pack binds; turn on preview only for preview codes."""
     statuses = (catalogue or RuffCatalogue.installed()).statuses
     codes = sorted(
         (
-            BoundCode(code, rule.id, pack.render(rule, rule.title))
+            BoundCode(code, rule.id, _comment_text(pack.render(rule, rule.title)))
             for rule in pack.rules()
             for code in rule.ruff_codes
         ),

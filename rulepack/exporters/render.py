@@ -75,17 +75,31 @@ def generated_header(pack: Pack) -> str:
 
 
 _SAFE_PLAIN = re.compile(r"[A-Za-z0-9(][^\n]*")
+# Plain scalars that a YAML 1.1 or 1.2 reader turns into a bool, null, number or date.
+_NOT_A_STRING = re.compile(r"(?i)y|n|yes|no|on|off|true|false|null|[-+.]?[0-9][0-9a-z_.:+-]*")
+
+
+# Characters a YAML stream may not hold unescaped (YAML 1.2 §5.1), plus the line separators.
+_YAML_UNSAFE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\u2028\u2029\ufeff\ufffe\uffff]"
+)
 
 
 def yaml_str(value: str) -> str:
-    """A YAML double-quoted scalar (JSON string syntax, which YAML 1.2 parses the same)."""
-    return json.dumps(value, ensure_ascii=False)
+    """A YAML double-quoted scalar (JSON string syntax, which YAML 1.2 parses the same).
+
+    Characters YAML cannot hold raw are written as unicode escapes.
+    """
+    quoted = json.dumps(value, ensure_ascii=False)
+    return _YAML_UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", quoted)
 
 
 def mdc_value(value: str) -> str:
     """A Cursor frontmatter value: plain when YAML reads it unchanged, else double-quoted."""
     plain = (
         _SAFE_PLAIN.fullmatch(value) is not None
+        and value.isprintable()
+        and _NOT_A_STRING.fullmatch(value) is None
         and ": " not in value
         and " #" not in value
         and not value.endswith((":", " "))
@@ -112,7 +126,8 @@ def csv_globs(globs: Iterable[str]) -> str:
     Raises:
         ExportError: if a glob holds a comma that is not part of a ``{a,b}`` alternative.
     """
-    expanded = [part for glob in globs for part in expand_braces(glob)]
+    # dict.fromkeys drops a glob that an expansion repeats (``**/*.{py,pyi}`` and ``**/*.py``).
+    expanded = list(dict.fromkeys(part for glob in globs for part in expand_braces(glob)))
     for part in expanded:
         if "," in part:
             raise ExportError(f"glob {part!r} holds a comma, which comma-separated globs cannot")

@@ -165,7 +165,7 @@ def pack_view(pack: Pack) -> PackView:
             id=section.id,
             prefix=section.prefix,
             title=one_line(section.title),
-            description=one_line(clean_text(section.description or "")),
+            description=clean_text(one_line(section.description or "")),
             scope=section_scope(section),
             rules=tuple(rule_view(pack, rule) for rule in section.rules),
         )

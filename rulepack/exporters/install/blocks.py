@@ -67,8 +67,15 @@ def find_block(text: str, begin: str, end: str, path: str) -> Span | None:
 
 
 def render_block(body: str, begin: str, end: str, newline: str) -> str:
-    """The block's text: markers around ``body``, every line ended with ``newline``."""
-    lines = [begin, *body.rstrip("\n").split("\n"), end]
+    """The block's text: markers around ``body``, every line ended with ``newline``.
+
+    A body line that reads exactly as one of the markers is indented by a space, so that no body
+    can end the block early or open a second one.
+    """
+    body_lines = [
+        f" {line}" if line in (begin, end) else line for line in body.rstrip("\n").split("\n")
+    ]
+    lines = [begin, *body_lines, end]
     return newline.join(lines) + newline
 
 

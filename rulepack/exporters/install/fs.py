@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Collection
 from pathlib import Path, PurePosixPath
 
 from rulepack.errors import RulepackError
@@ -85,11 +86,17 @@ def remove_file(path: Path) -> None:
         path.unlink()
 
 
-def remove_empty_parents(path: Path, project: Path) -> None:
-    """Remove the now-empty directories above ``path``, up to (not including) the project."""
+def remove_empty_parents(path: Path, project: Path, created: Collection[str]) -> None:
+    """Remove the now-empty directories above ``path``, up to (not including) the project.
+
+    Only directories listed in ``created`` (paths relative to the project) are removed: a directory
+    that was there before rulepack wrote into it stays, even when it is empty again.
+    """
     root = project.resolve()
     directory = path.parent
     while directory.resolve() != root and directory.resolve().is_relative_to(root):
+        if directory.resolve().relative_to(root).as_posix() not in created:
+            return
         try:
             directory.rmdir()
         except OSError:

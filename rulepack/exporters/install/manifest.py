@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from rulepack.errors import RulepackError
-from rulepack.exporters.install.fs import atomic_write, read_text
+from rulepack.exporters.install.fs import atomic_write, project_path, read_text
 from rulepack.exporters.targets import WriteMode
 
 MANIFEST_PATH = ".rulepack/manifest.json"
@@ -48,9 +48,11 @@ class Manifest(BaseModel):
     rulepack_version: str
     pack: str
     pack_version: str
+    pack_source: str | None = None  # the --pack given (built-in name or directory), for re-syncs
     profile: str
     targets: tuple[str, ...]
     files: tuple[ManifestEntry, ...]
+    directories: tuple[str, ...] = ()  # directories rulepack created; only these are removed
 
     def entry(self, path: str) -> ManifestEntry | None:
         """The entry for ``path``, if rulepack wrote it."""
@@ -66,8 +68,9 @@ def read_manifest(project: Path) -> Manifest | None:
 
     Raises:
         RulepackError: if the manifest exists but is not a valid manifest.
+        UnsafePathError: if ``.rulepack`` leads outside the project through a symlink.
     """
-    path = project / MANIFEST_PATH
+    path = project_path(project, MANIFEST_PATH)
     text = read_text(path)
     if text is None:
         return None
@@ -81,4 +84,4 @@ def read_manifest(project: Path) -> Manifest | None:
 
 def write_manifest(project: Path, manifest: Manifest) -> None:
     """Write the manifest atomically."""
-    atomic_write(project / MANIFEST_PATH, manifest.to_text())
+    atomic_write(project_path(project, MANIFEST_PATH), manifest.to_text())

@@ -7,11 +7,15 @@ Two ways, chosen by what the file already holds:
 * The user already defines the key: rulepack adds its values to the user's list. The file's
   previous text is kept in the manifest, so uninstall restores it byte for byte when nothing else
   changed since, and removes just rulepack's values when something did.
+
+In YAML only the key's own lines are edited (new items are inserted after the last one, with its
+indentation and newline); every other line keeps its bytes, comments and line endings.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from io import StringIO
 
@@ -20,7 +24,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from rulepack.errors import RulepackError
-from rulepack.exporters.install.blocks import find_block, upsert_block
+from rulepack.exporters.install.blocks import find_block, newline_of, upsert_block
 from rulepack.exporters.targets import MergeSpec
 
 JSON_SCHEMAS = {"opencode.json": "https://opencode.ai/config.json"}
@@ -82,9 +86,13 @@ def merge_yaml(text: str | None, spec: MergeSpec, pack_id: str) -> MergeResult:
     missing = tuple(value for value in spec.values if value not in values)
     if not missing:
         return MergeResult(current, ())
-    merged = CommentedSeq([*values, *missing])
-    data[spec.key] = merged
-    return MergeResult(_dump_yaml(data), missing, edited_user_key=True)
+    edited = _insert_items(current, data, spec.key, missing)
+    if edited is None:
+        edited = _replace_value(current, data, spec.key, [*values, *missing])
+    if edited is None:
+        data[spec.key] = CommentedSeq([*values, *missing])
+        edited = _dump_yaml(data)
+    return MergeResult(edited, missing, edited_user_key=True)
 
 
 def unmerge_yaml(text: str, spec: MergeSpec, added: tuple[str, ...]) -> str:
@@ -93,10 +101,87 @@ def unmerge_yaml(text: str, spec: MergeSpec, added: tuple[str, ...]) -> str:
     if not isinstance(data, CommentedMap) or spec.key not in data:
         return text
     existing = data[spec.key]
-    if isinstance(existing, list):
-        kept = [value for value in existing if value not in added]
-        data[spec.key] = kept[0] if len(kept) == 1 else CommentedSeq(kept)
+    if not isinstance(existing, list) or not any(value in added for value in existing):
+        return text
+    kept = [value for value in existing if value not in added]
+    edited = _remove_items(text, data, spec.key, added)
+    if edited is None:
+        edited = _replace_value(text, data, spec.key, kept)
+    if edited is not None:
+        return edited
+    data[spec.key] = kept[0] if len(kept) == 1 else CommentedSeq(kept)
     return _dump_yaml(data)
+
+
+# The line breaks YAML recognises; ruamel's line numbers count these.
+_YAML_LINE = re.compile(r"[^\r\n\x85\u2028\u2029]*(?:\r\n|[\r\n\x85\u2028\u2029]|$)")
+_PLAIN_SCALAR = re.compile(r"[A-Za-z0-9_./][A-Za-z0-9_./*+@-]*")
+
+
+def _yaml_lines(text: str) -> list[str]:
+    return [line for line in _YAML_LINE.findall(text) if line]
+
+
+def _scalar(value: str) -> str:
+    return value if _PLAIN_SCALAR.fullmatch(value) else json.dumps(value)
+
+
+def _same_except(text: str, data: CommentedMap, key: str, values: list[str]) -> bool:
+    """Whether ``text`` parses to ``data`` with ``key`` holding exactly ``values``."""
+    try:
+        parsed = YAML(typ="rt").load(text)
+    except YAMLError:
+        return False
+    if not isinstance(parsed, CommentedMap) or list(parsed) != list(data):
+        return False
+    others = all(parsed[name] == data[name] for name in data if name != key)
+    return others and isinstance(parsed[key], list) and list(parsed[key]) == values
+
+
+def _insert_items(text: str, data: CommentedMap, key: str, missing: tuple[str, ...]) -> str | None:
+    """Add ``missing`` to the block list under ``key`` by inserting lines after its last item.
+
+    Returns ``None`` when the value is not a block list of single-line strings (the caller then
+    rewrites the mapping), or when the edit would not parse back as intended.
+    """
+    existing = data[key]
+    if not isinstance(existing, CommentedSeq) or not existing or existing.fa.flow_style():
+        return None
+    lines = _yaml_lines(text)
+    row, column = existing.lc.item(len(existing) - 1)
+    last = lines[row]
+    prefix = last[:column]
+    if prefix.strip() != "-":
+        return None
+    content = last.rstrip("\r\n\x85\u2028\u2029")
+    newline = last[len(content) :] or newline_of(text)
+    added = [f"{prefix}{_scalar(value)}{newline}" for value in missing]
+    if content == last:  # the item ended the file without a newline; so does the new last item
+        added[-1] = added[-1].removesuffix(newline)
+    edited = "".join([*lines[:row], content + newline, *added, *lines[row + 1 :]])
+    return edited if _same_except(edited, data, key, [*existing, *missing]) else None
+
+
+def _remove_items(text: str, data: CommentedMap, key: str, added: tuple[str, ...]) -> str | None:
+    """Delete the lines of the block-list items under ``key`` whose values are in ``added``."""
+    existing = data[key]
+    if not isinstance(existing, CommentedSeq) or existing.fa.flow_style():
+        return None
+    kept = [value for value in existing if value not in added]
+    if not kept:
+        return None
+    lines = _yaml_lines(text)
+    rows = set()
+    for index, value in enumerate(existing):
+        if value in added:
+            row, column = existing.lc.item(index)
+            if lines[row][:column].strip() != "-":
+                return None
+            rows.add(row)
+    edited = "".join(line for row, line in enumerate(lines) if row not in rows)
+    if len(lines) - 1 in rows and lines[-1] == lines[-1].rstrip("\r\n\x85\u2028\u2029"):
+        edited = edited.rstrip("\r\n")  # the removed item ended the file without a newline
+    return edited if _same_except(edited, data, key, kept) else None
 
 
 def _dump_yaml(data: object) -> str:
@@ -162,3 +247,31 @@ def unmerge(text: str, spec: MergeSpec, added: tuple[str, ...]) -> str:
     if spec.format == "yaml":
         return unmerge_yaml(text, spec, added)
     return unmerge_json(text, spec, added)
+
+
+def _replace_value(text: str, data: CommentedMap, key: str, values: list[str]) -> str | None:
+    """Rewrite only the lines of ``key`` and its value, as a block list of ``values``.
+
+    The value ends where the next key starts, less the blank and comment lines before that key,
+    which stay as they are.
+    """
+    lines = _yaml_lines(text)
+    names = list(data)
+    row, column = data.lc.key(key)
+    following = names.index(key) + 1
+    stop = data.lc.key(names[following])[0] if following < len(names) else len(lines)
+    while stop > row + 1 and (not lines[stop - 1].strip() or lines[stop - 1].startswith("#")):
+        stop -= 1
+    first = lines[row]
+    content = first.rstrip("\r\n\x85\u2028\u2029")
+    newline = first[len(content) :] or newline_of(text)
+    indent = " " * column
+    if values:
+        block = [f"{indent}{key}:{newline}"]
+        block.extend(f"{indent}  - {_scalar(value)}{newline}" for value in values)
+    else:
+        block = [f"{indent}{key}: []{newline}"]
+    if stop == len(lines) and not lines[-1].endswith(("\n", "\r")):
+        block[-1] = block[-1].removesuffix(newline)
+    edited = "".join([*lines[:row], *block, *lines[stop:]])
+    return edited if _same_except(edited, data, key, values) else None

@@ -10,7 +10,7 @@ import difflib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from rulepack import __version__
 from rulepack.errors import RulepackError
@@ -31,7 +31,7 @@ from rulepack.exporters.install.manifest import (
     sha256,
     write_manifest,
 )
-from rulepack.exporters.install.merge import merge, unmerge
+from rulepack.exporters.install.merge import merge, unmerge, yaml_markers
 from rulepack.exporters.render import (
     GENERATED_MARK,
     ExportError,
@@ -217,6 +217,18 @@ class _Planner:
             action = Action.UPDATE
         self.changes.append(FileChange(path, action, before, after))
 
+    def new_directories(self) -> set[str]:
+        """The directories that writing the planned files (and the manifest) would create."""
+        paths = [change.path for change in self.changes if change.action is Action.CREATE]
+        if self.before is None:
+            paths.append(MANIFEST_PATH)
+        created: set[str] = set()
+        for path in paths:
+            for parent in PurePosixPath(path).parents:
+                if parent.parts and not (self.project / parent).is_dir():
+                    created.add(parent.as_posix())
+        return created
+
 
 def _render_all(
     pack: Pack, target_ids: Sequence[str], profile: Profile
@@ -311,8 +323,21 @@ def _plan_merge(planner: _Planner, pack: Pack, spec: MergeSpec, targets: tuple[s
     current = planner.current(spec.path)
     entry = planner.previous(spec.path)
     result = merge(current, spec, pack.id)
-    if entry is not None and not result.added:
+    digest = sha256(result.text)
+    begin, end = yaml_markers(pack.id)
+    had_block = (
+        spec.format == "yaml"
+        and current is not None
+        and find_block(current, begin, end, spec.path) is not None
+    )
+    if entry is not None and had_block:
+        # The block was rewritten in place: the separator added before it the first time stays.
+        original, added, separator = None, result.added, entry.separator
+    elif entry is not None and not result.added:
+        # Nothing to add. Keep the hash of the text rulepack wrote, so that uninstall notices
+        # edits made since and takes out only rulepack's values instead of restoring `original`.
         original, added, separator = entry.original, entry.entries, entry.separator
+        digest = entry.sha256
     else:
         original = current if result.edited_user_key else None
         added, separator = result.added, result.separator
@@ -320,7 +345,7 @@ def _plan_merge(planner: _Planner, pack: Pack, spec: MergeSpec, targets: tuple[s
         path=spec.path,
         mode=WriteMode.MERGE,
         targets=targets,
-        sha256=sha256(result.text),
+        sha256=digest,
         created=entry.created if entry is not None else current is None,
         separator=separator,
         original=original,
@@ -359,8 +384,8 @@ def _without_rulepack(current: str, entry: ManifestEntry, pack_id: str) -> str:
     for begin, end in (block_markers(pack_id, c) for c in (CommentStyle.HTML, CommentStyle.HASH)):
         if find_block(current, begin, end, entry.path) is not None:
             return remove_block(current, begin, end, entry.separator, entry.path)
-    if entry.mode is not WriteMode.MERGE:
-        return current
+    if entry.mode is not WriteMode.MERGE or (not entry.entries and not entry.created):
+        return current  # rulepack added nothing here: the user's file already listed its values
     if sha256(current) == entry.sha256:
         return entry.original if entry.original is not None else ""
     return unmerge(current, _merge_spec(entry.path), entry.entries)
@@ -373,8 +398,12 @@ def plan_install(
     profile: Profile,
     *,
     force: bool = False,
+    pack_source: str | None = None,
 ) -> Plan:
     """Plan writing ``target_ids`` for ``pack`` into ``project``.
+
+    ``pack_source`` (the ``--pack`` value the pack was loaded from) is recorded in the manifest,
+    so that a later ``rulepack install`` without ``--pack`` re-syncs from the same pack.
 
     Raises:
         ExportError: if a target cannot be rendered within its limits.
@@ -392,9 +421,9 @@ def plan_install(
         return renders[fallback][path]
 
     for rendered, targets in _grouped(files).values():
+        if rendered.note:  # the renderer fell back to a smaller profile (owned or block file)
+            planner.notices.append(Notice(rendered.path, rendered.note))
         if rendered.mode is WriteMode.OWNED:
-            if rendered.note:
-                planner.notices.append(Notice(rendered.path, rendered.note))
             _plan_owned(planner, rendered, targets)
         else:
             _plan_block(planner, pack, rendered, targets, smaller)
@@ -405,9 +434,15 @@ def plan_install(
         rulepack_version=__version__,
         pack=pack.id,
         pack_version=pack.version,
+        pack_source=pack_source
+        if pack_source is not None
+        else (before.pack_source if before else None),
         profile=profile.value,
         targets=tuple(sorted({*(before.targets if before else ()), *target_ids})),
         files=tuple(sorted(planner.entries.values(), key=lambda entry: entry.path)),
+        directories=tuple(
+            sorted({*(before.directories if before else ()), *planner.new_directories()})
+        ),
     )
     return Plan(
         project=project,
@@ -475,18 +510,19 @@ def apply_plan(plan: Plan, *, manifest: bool = True) -> int:
     """
     if plan.conflicts:
         raise InstallConflictError(plan.conflicts)
+    created = plan.manifest_before.directories if plan.manifest_before is not None else ()
     for change in plan.changes:
         absolute = project_path(plan.project, change.path)
         if change.after is None:
             remove_file(absolute)
-            remove_empty_parents(absolute, plan.project)
+            remove_empty_parents(absolute, plan.project, created)
         else:
             atomic_write(absolute, change.after)
     if manifest and plan.manifest_changes:
         if plan.manifest_after is None:
-            manifest_file = plan.project / MANIFEST_PATH
+            manifest_file = project_path(plan.project, MANIFEST_PATH)
             remove_file(manifest_file)
-            remove_empty_parents(manifest_file, plan.project)
+            remove_empty_parents(manifest_file, plan.project, created)
         else:
             write_manifest(plan.project, plan.manifest_after)
     return len(plan.changes)
