@@ -144,6 +144,14 @@ def validate(
             "--tools/--no-tools", help="Check ruff and mypy codes against the installed tools."
         ),
     ] = True,
+    examples: Annotated[
+        bool,
+        typer.Option(
+            "--examples",
+            help="Also run the checks on every rule's examples: bad ones must trigger the rule, "
+            "good ones must not.",
+        ),
+    ] = False,
 ) -> None:
     """Check a pack: schema, ids, parameters, examples, tool codes and source coverage."""
     from rulepack.errors import PackError  # noqa: PLC0415
@@ -151,6 +159,8 @@ def validate(
     result = _load(pack_dir, check_tools=check_tools)
     if result.uncovered:
         raise PackError(result.coverage_problems())
+    if examples:
+        _validate_examples(result)
     rules = list(result.pack.rules())
     checkable = sum(rule.checkable for rule in rules)
     coverage = f", all {len(result.source_items)} source items cited" if result.source_items else ""
@@ -158,6 +168,27 @@ def validate(
         f"{result.pack.id} {result.pack.version}: {len(rules)} rules in "
         f"{len(result.pack.sections)} sections ({checkable} checkable){coverage}"
     )
+
+
+def _validate_examples(result: LoadResult) -> None:
+    from rulepack.evaluator.examples import Verdict, validate_examples  # noqa: PLC0415
+
+    verdicts = validate_examples(result.pack)
+    wrong = [v for v in verdicts if v.verdict is Verdict.WRONG]
+    unverified = [v for v in verdicts if v.verdict is Verdict.UNVERIFIED]
+    for verdict in unverified:
+        missing = ", ".join(verdict.missing_checks)
+        typer.echo(f"unverified: {verdict.rule_id} (checks not implemented yet: {missing})")
+    for verdict in wrong:
+        for problem in verdict.problems:
+            typer.echo(f"error: {verdict.rule_id}: {problem}", err=True)
+    ok = len(verdicts) - len(wrong) - len(unverified)
+    typer.echo(
+        f"examples: {ok} rules verified, {len(unverified)} unverified, {len(wrong)} wrong",
+        err=bool(wrong),
+    )
+    if wrong:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -332,6 +363,99 @@ def export(
     apply_plan(plan, manifest=False)
     for change in plan.changes:
         typer.echo(str(out / change.path))
+
+
+class ReportOption(str, Enum):
+    """``rulepack eval --format``."""
+
+    TABLE = "table"
+    JSON = "json"
+    SARIF = "sarif"
+    JUNIT = "junit"
+    MARKDOWN = "markdown"
+    HTML = "html"
+
+
+def _split(values: list[str] | None) -> list[str]:
+    return [part.strip() for value in values or () for part in value.split(",") if part.strip()]
+
+
+@app.command("eval")
+def eval_command(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            metavar="[PATH]...", help="Python files or project directories.", show_default=False
+        ),
+    ] = None,
+    samples: Annotated[
+        Path | None,
+        typer.Option(
+            "--samples",
+            help="Evaluate each subdirectory of DIR as its own sample.",
+            file_okay=False,
+        ),
+    ] = None,
+    pack: PackOption = None,
+    select: Annotated[
+        list[str] | None, typer.Option("--select", help="Rule ids or prefixes (comma-separated).")
+    ] = None,
+    ignore: Annotated[
+        list[str] | None, typer.Option("--ignore", help="Rule ids or prefixes to leave out.")
+    ] = None,
+    output_format: Annotated[
+        ReportOption, typer.Option("--format", "-f", help="Report format.")
+    ] = ReportOption.TABLE,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the report to FILE.")
+    ] = None,
+    fail_under: Annotated[
+        float | None, typer.Option("--fail-under", help="Exit 1 when the score is below SCORE.")
+    ] = None,
+    no_mypy: Annotated[bool, typer.Option("--no-mypy", help="Do not run mypy.")] = False,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Parallel workers.")] = 1,
+    python_executable: Annotated[
+        str | None,
+        typer.Option("--python-executable", help="The Python whose packages mypy should see."),
+    ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Analyse every sample again.")
+    ] = False,
+) -> None:
+    """Score Python/FastAPI code against the pack with ruff, mypy and rulepack's checks."""
+    from rulepack.errors import UsageError  # noqa: PLC0415
+    from rulepack.evaluator.engine import EvalOptions, evaluate  # noqa: PLC0415
+    from rulepack.evaluator.reports import ReportFormat  # noqa: PLC0415
+    from rulepack.evaluator.reports.render import render_text  # noqa: PLC0415
+    from rulepack.evaluator.samples import discover  # noqa: PLC0415
+
+    if python_executable is not None and not Path(python_executable).is_file():
+        raise UsageError(f"{python_executable}: --python-executable is not a file")
+    found = discover(paths or [], samples)
+    loaded = _load(pack).pack
+    options = EvalOptions(
+        select=_split(select),
+        ignore=_split(ignore),
+        use_mypy=not no_mypy,
+        jobs=jobs,
+        python_executable=python_executable,
+        use_cache=not no_cache,
+        fail_under=fail_under,
+    )
+    report = evaluate(loaded, found, options)
+    fmt = ReportFormat(output_format.value)
+    if output is not None:
+        output.write_text(render_text(report, fmt, loaded), encoding="utf-8")
+    elif fmt is ReportFormat.TABLE:
+        from rich.console import Console  # noqa: PLC0415
+
+        from rulepack.evaluator.reports.table import render  # noqa: PLC0415
+
+        Console().print(render(report))
+    else:
+        sys.stdout.write(render_text(report, fmt, loaded))
+    if not report.passed:
+        raise typer.Exit(1)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,1 @@
+"""Benchmark harness: corpus generator and timing script (not part of the installed package)."""

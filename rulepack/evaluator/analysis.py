@@ -1,0 +1,169 @@
+"""Analyse one sample with the custom checks and mypy (runs in a worker process).
+
+The result, :class:`SampleAnalysis`, holds raw outcomes only: findings of every tool, the files each
+check applied to, parse failures, tool errors and suppression counts. Scoring happens later, so
+an analysis can be cached by content hash and re-scored for another selection of rules.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from rulepack.evaluator.checks import CHECKS_BY_ID
+from rulepack.evaluator.checks.base import Hit
+from rulepack.evaluator.checks.runner import run_checks
+from rulepack.evaluator.finding import Finding, Tool, ToolError
+from rulepack.evaluator.runners.mypy import MypyHit, run_mypy
+from rulepack.evaluator.samples import Sample
+from rulepack.evaluator.suppressions import Suppressions, count_suppressions
+from rulepack.rules.model import ParamValue, Severity
+
+UNBOUND_SEVERITY = Severity.WARNING
+
+
+class SampleAnalysis(BaseModel):
+    """Raw outcomes of analysing one sample (cacheable)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    findings: tuple[Finding, ...] = ()
+    tool_errors: tuple[ToolError, ...] = ()
+    applied: Mapping[str, tuple[str, ...]] = {}
+    parse_failures: tuple[str, ...] = ()
+    suppressions: Suppressions = Suppressions()
+    timings: Mapping[str, float] = {}
+    mypy_ran: bool = False
+    ruff_ran: bool = False
+
+
+@dataclass(frozen=True)
+class AnalysisJob:
+    """Everything a worker needs to analyse one sample (picklable)."""
+
+    sample: Sample
+    check_rules: Mapping[str, str]  # check id -> rule id (implemented checks only)
+    mypy_rules: Mapping[str, str]  # mypy error code -> rule id
+    severities: Mapping[str, Severity]  # rule id -> severity
+    params: Mapping[str, Mapping[str, ParamValue]]
+    mypy_config: Path | None  # None: --no-mypy
+    cache_root: Path
+    slots: int
+    python_executable: str | None
+    timeout: float
+
+
+def analyse(job: AnalysisJob) -> SampleAnalysis:
+    """Run the custom checks, then mypy on the files that parse."""
+    sample = job.sample
+    errors = [
+        ToolError(tool=Tool.CUSTOM, message=source.problem, path=source.path)
+        for source in sample.sources
+        if source.problem is not None
+    ]
+    started = time.perf_counter()
+    checks = [CHECKS_BY_ID[check_id] for check_id in job.check_rules]
+    run = run_checks(sample.readable(), checks, job.params, sample.other_files, sample.texts)
+    custom_seconds = time.perf_counter() - started
+    findings = [
+        _custom_finding(hit, check_id, job) for check_id, hits in run.hits.items() for hit in hits
+    ]
+    errors.extend(
+        ToolError(tool=Tool.CUSTOM, message=f.message, path=f.path, line=f.line)
+        for f in run.failures
+    )
+    failed = {f.path for f in run.failures} | {s.path for s in sample.sources if s.text is None}
+    timings = {"custom": custom_seconds}
+    mypy_ran = False
+    if job.mypy_config is not None:
+        started = time.perf_counter()
+        files = sorted(path for path in sample.readable() if path not in failed)
+        with mypy_cache_slot(job.cache_root / "mypy", job.slots) as cache_dir:
+            hits, error = run_mypy(
+                sample.root, files, job.mypy_config, cache_dir, job.python_executable, job.timeout
+            )
+        timings["mypy"] = time.perf_counter() - started
+        mypy_ran = error is None
+        if error is not None:
+            errors.append(error)
+        findings.extend(_mypy_finding(hit, job) for hit in hits if hit.path in set(files))
+    return SampleAnalysis(
+        findings=tuple(findings),
+        tool_errors=tuple(errors),
+        applied={check_id: tuple(sorted(paths)) for check_id, paths in run.applied.items()},
+        parse_failures=tuple(sorted(failed)),
+        suppressions=count_suppressions(sample.readable().values()),
+        timings=timings,
+        mypy_ran=mypy_ran,
+    )
+
+
+def _custom_finding(hit: Hit, check_id: str, job: AnalysisJob) -> Finding:
+    rule_id = job.check_rules[check_id]
+    return Finding(
+        rule_id=rule_id,
+        tool=Tool.CUSTOM,
+        code=check_id,
+        path=hit.path,
+        line=hit.span.line,
+        column=hit.span.column,
+        end_line=hit.span.end_line,
+        end_column=hit.span.end_column,
+        severity=job.severities[rule_id],
+        message=hit.message,
+    )
+
+
+def _mypy_finding(hit: MypyHit, job: AnalysisJob) -> Finding:
+    rule_id = job.mypy_rules.get(hit.code)
+    return Finding(
+        rule_id=rule_id,
+        tool=Tool.MYPY,
+        code=hit.code,
+        path=hit.path,
+        line=hit.line,
+        column=hit.column,
+        end_line=hit.end_line,
+        end_column=hit.end_column,
+        severity=job.severities[rule_id] if rule_id is not None else UNBOUND_SEVERITY,
+        message=hit.message,
+    )
+
+
+@contextlib.contextmanager
+def mypy_cache_slot(base: Path, slots: int) -> Iterator[Path]:
+    """Hold one of ``slots`` mypy cache directories exclusively while mypy runs.
+
+    Parallel workers must not write one cache directory; each takes the first free slot (a file
+    lock), so a slot's cache stays warm across samples and across runs.
+    """
+    base.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl  # noqa: PLC0415 - POSIX only
+    except ImportError:  # pragma: no cover - Windows: one cache per process
+        directory = base / f"pid-{os.getpid()}"
+        directory.mkdir(exist_ok=True)
+        yield directory
+        return
+    while True:
+        for index in range(max(1, slots)):
+            lock_path = base / f"slot-{index}.lock"
+            with lock_path.open("a") as handle:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue
+                directory = base / f"slot-{index}"
+                directory.mkdir(exist_ok=True)
+                try:
+                    yield directory
+                finally:
+                    fcntl.flock(handle, fcntl.LOCK_UN)
+                return
+        time.sleep(0.05)

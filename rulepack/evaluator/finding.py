@@ -1,0 +1,60 @@
+"""What every tool's output becomes: frozen findings tied to rules, and tool errors.
+
+Adapters turn raw ruff JSON, mypy JSON lines and custom-check hits into :class:`Finding` objects;
+scoring and reports never see raw tool output.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from rulepack.rules.model import Severity
+
+
+class Tool(str, Enum):
+    """The analyser a finding comes from."""
+
+    RUFF = "ruff"
+    MYPY = "mypy"
+    CUSTOM = "custom"
+
+
+class Finding(BaseModel):
+    """One problem at one place, with the rule it belongs to (``None`` when no rule binds it).
+
+    Lines and columns are 1-based; ``path`` is relative to the sample root, in POSIX form.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    rule_id: str | None
+    tool: Tool
+    code: str
+    path: str
+    line: int = Field(ge=1)
+    column: int = Field(ge=1)
+    end_line: int = Field(ge=1)
+    end_column: int = Field(ge=1)
+    severity: Severity
+    message: str
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        """Order findings by file, position and code."""
+        return (self.path, self.line, self.column, self.code)
+
+
+class ToolError(BaseModel):
+    """A tool that could not analyse a sample or a file: crashed, timed out, or could not parse.
+
+    A tool error makes the rules that depend on that tool "not checked" for the sample (or, for a
+    file that does not parse, failed for the rules that need its syntax tree).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    tool: Tool
+    message: str
+    path: str | None = None
+    line: int | None = None

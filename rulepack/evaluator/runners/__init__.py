@@ -1,0 +1,1 @@
+"""Adapters that run ruff and mypy and turn their output into findings."""

@@ -1,0 +1,211 @@
+"""Turn a sample's analysis into rule results and scores, as DESIGN.md "Scoring" defines them.
+
+* Each rule is passed, failed, not applicable or not checked on each sample.
+* Compliance ``c = 1 - files_with_findings / files_it_applies_to``; a project check counts the
+  whole sample as one file, so it scores 0 or 1.
+* A file that does not parse counts as failed for every rule whose checks need its syntax tree.
+* Score ``100 * sum(w * c) / sum(w)`` over checked, applicable rules; the same per section.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from rulepack.evaluator.analysis import SampleAnalysis
+from rulepack.evaluator.bindings import Bindings
+from rulepack.evaluator.checks.base import ProjectCheck
+from rulepack.evaluator.checks.runner import PROJECT
+from rulepack.evaluator.finding import Finding, Tool
+from rulepack.evaluator.globs import matching
+from rulepack.evaluator.results import RuleResult, RuleStatus, SampleResult, SectionScore
+from rulepack.evaluator.samples import Sample
+from rulepack.rules.model import CustomBinding, MypyBinding, Pack, RuffBinding, Rule
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """For one rule on one sample: where it applies, where it failed, which findings count."""
+
+    applicable: frozenset[str]
+    failed: frozenset[str]
+    findings: tuple[Finding, ...]
+    checked: bool
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class ScoringContext:
+    """What scoring needs beyond the analysis."""
+
+    pack: Pack
+    bindings: Bindings
+    implemented: frozenset[str]  # check ids that exist
+    project_checks: frozenset[str]  # check ids that are project checks
+    use_mypy: bool
+
+
+def _rule_coverage(
+    rule: Rule, sample: Sample, analysis: SampleAnalysis, context: ScoringContext
+) -> Coverage:
+    python = {source.path for source in sample.sources}
+    in_scope = matching(python, rule.applies_to)
+    failed_parse = set(analysis.parse_failures) & in_scope
+    applicable: set[str] = set()
+    failed: set[str] = set()
+    findings: list[Finding] = []
+    reasons: list[str] = []
+    checked = False
+    mine = [f for f in analysis.findings if f.rule_id == rule.id]
+    for binding in rule.checks:
+        if isinstance(binding, RuffBinding):
+            if not analysis.ruff_ran:
+                reasons.append("ruff did not run")
+                continue
+            tool, scope = Tool.RUFF, in_scope
+        elif isinstance(binding, MypyBinding):
+            if not context.use_mypy or not analysis.mypy_ran:
+                reasons.append("mypy disabled" if not context.use_mypy else "mypy failed")
+                continue
+            tool, scope = Tool.MYPY, in_scope
+        else:
+            custom_scope = _custom_scope(binding, in_scope, analysis, context, reasons)
+            if custom_scope is None:
+                continue
+            tool, scope = Tool.CUSTOM, custom_scope
+        checked = True
+        codes = _codes(binding)
+        hits = [f for f in mine if f.tool is tool and f.code in codes and _counts(f, scope)]
+        findings.extend(hits)
+        if PROJECT in scope:
+            applicable.add(PROJECT)
+            failed |= {PROJECT} if hits else set()
+        else:
+            # A file that does not parse fails every rule that needs its syntax tree.
+            applicable |= scope | failed_parse
+            failed |= {f.path for f in hits} | failed_parse
+    reason = "; ".join(dict.fromkeys(reasons)) or None
+    if not rule.checks:
+        reason = "review only"
+    return Coverage(frozenset(applicable), frozenset(failed), tuple(findings), checked, reason)
+
+
+def _codes(binding: RuffBinding | MypyBinding | CustomBinding) -> frozenset[str]:
+    if isinstance(binding, RuffBinding):
+        return frozenset(binding.ruff)
+    if isinstance(binding, MypyBinding):
+        return frozenset(binding.mypy)
+    return frozenset({binding.custom})
+
+
+def _counts(finding: Finding, scope: set[str]) -> bool:
+    return PROJECT in scope or finding.path in scope
+
+
+def _custom_scope(
+    binding: CustomBinding,
+    in_scope: set[str],
+    analysis: SampleAnalysis,
+    context: ScoringContext,
+    reasons: list[str],
+) -> set[str] | None:
+    check_id = binding.custom
+    if check_id not in context.implemented:
+        reasons.append(f"check {check_id} is not implemented yet")
+        return None
+    applied = set(analysis.applied.get(check_id, ()))
+    if check_id in context.project_checks:
+        return {PROJECT} if PROJECT in applied else set()
+    return applied & in_scope
+
+
+def _result(rule: Rule, section: str, coverage: Coverage, pack: Pack) -> RuleResult:
+    applicable = len(coverage.applicable)
+    failed = len(coverage.failed & coverage.applicable)
+    if not coverage.checked:
+        status, compliance = RuleStatus.NOT_CHECKED, None
+    elif applicable == 0:
+        status, compliance = RuleStatus.NOT_APPLICABLE, None
+    else:
+        compliance = 1 - failed / applicable
+        status = RuleStatus.PASSED if failed == 0 else RuleStatus.FAILED
+    reason = coverage.reason
+    if status is RuleStatus.NOT_APPLICABLE:
+        reason = "nothing in the sample it applies to"
+    return RuleResult(
+        rule_id=rule.id,
+        section=section,
+        title=pack.render(rule, rule.title),
+        severity=rule.severity,
+        weight=rule.effective_weight,
+        status=status,
+        compliance=compliance,
+        files_applicable=applicable,
+        files_failed=failed,
+        findings=len(coverage.findings),
+        guidance=pack.render(rule, rule.guidance),
+        rationale=pack.render(rule, rule.rationale),
+        reason=reason
+        if status is not RuleStatus.PASSED and status is not RuleStatus.FAILED
+        else None,
+    )
+
+
+def weighted_score(results: Sequence[RuleResult]) -> float | None:
+    """``100 * sum(w * c) / sum(w)`` over scored rules, or ``None`` if none is scored."""
+    scored = [r for r in results if r.compliance is not None]
+    total = sum(r.weight for r in scored)
+    if not scored or total == 0:
+        return None
+    return round(100 * sum(r.weight * (r.compliance or 0.0) for r in scored) / total, 2)
+
+
+def score_sample(
+    sample: Sample, analysis: SampleAnalysis, context: ScoringContext, *, cached: bool
+) -> SampleResult:
+    """Score every selected rule on ``sample`` and aggregate by section."""
+    results: list[RuleResult] = []
+    bound: list[Finding] = []
+    section_of = {rule.id: context.pack.section_of(rule.id) for rule in context.bindings.rules}
+    for rule in context.bindings.rules:
+        coverage = _rule_coverage(rule, sample, analysis, context)
+        results.append(_result(rule, section_of[rule.id].id, coverage, context.pack))
+        bound.extend(coverage.findings)
+    sections = [
+        SectionScore(
+            section=section.id,
+            title=section.title,
+            score=weighted_score([r for r in results if r.section == section.id]),
+            rules_scored=sum(
+                1 for r in results if r.section == section.id and r.compliance is not None
+            ),
+            rules_failed=sum(
+                1 for r in results if r.section == section.id and r.status is RuleStatus.FAILED
+            ),
+        )
+        for section in context.pack.sections
+        if any(r.section == section.id for r in results)
+    ]
+    unbound = [f for f in analysis.findings if f.rule_id is None]
+    lines = sample.lines
+    return SampleResult(
+        name=sample.name,
+        root=str(sample.root),
+        files=len(sample.sources),
+        lines=lines,
+        score=weighted_score(results),
+        sections=tuple(sections),
+        rules=tuple(results),
+        findings=tuple(sorted(bound, key=Finding.sort_key)),
+        unbound=tuple(sorted(unbound, key=Finding.sort_key)),
+        tool_errors=analysis.tool_errors,
+        suppressions=analysis.suppressions,
+        findings_per_kloc=round(len(bound) * 1000 / lines, 2) if lines else 0.0,
+        timings=dict(analysis.timings),
+        cached=cached,
+    )
+
+
+def project_check_ids(checks: Mapping[str, type]) -> frozenset[str]:
+    """The ids of project checks among ``checks``."""
+    return frozenset(cid for cid, cls in checks.items() if issubclass(cls, ProjectCheck))

@@ -1,0 +1,53 @@
+"""The three bundled sample apps score in the order they were written for, for the right reasons."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rulepack.evaluator.engine import EvalOptions, evaluate
+from rulepack.evaluator.results import RuleStatus, SampleResult
+from rulepack.evaluator.samples import discover
+from rulepack.rules.loader import load_pack, resolve_pack_dir
+
+APPS = Path(__file__).resolve().parents[2] / "fixtures" / "apps"
+
+
+@pytest.fixture(scope="module")
+def apps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, SampleResult]:
+    roots = [APPS / name for name in ("exemplary", "typical", "poor")]
+    options = EvalOptions(cache_dir=tmp_path_factory.mktemp("cache"), use_cache=False)
+    report = evaluate(load_pack(resolve_pack_dir(None)), discover(roots), options)
+    return {sample.name: sample for sample in report.samples}
+
+
+def failed(result: SampleResult) -> set[str]:
+    return {r.rule_id for r in result.rules if r.status is RuleStatus.FAILED}
+
+
+def score(result: SampleResult) -> float:
+    assert result.score is not None
+    return result.score
+
+
+def test_scores_follow_the_quality_of_the_apps(apps: dict[str, SampleResult]) -> None:
+    assert score(apps["exemplary"]) >= 95
+    assert score(apps["exemplary"]) > score(apps["typical"]) > score(apps["poor"])
+    assert score(apps["poor"]) < 60
+    densities = [apps[name].findings_per_kloc for name in ("poor", "typical", "exemplary")]
+    assert densities == sorted(densities, reverse=True)
+
+
+def test_no_tool_fails_on_the_apps(apps: dict[str, SampleResult]) -> None:
+    assert {name: sample.tool_errors for name, sample in apps.items()} == {
+        "exemplary": (),
+        "typical": (),
+        "poor": (),
+    }
+
+
+def test_each_app_fails_the_rules_it_was_written_to_break(apps: dict[str, SampleResult]) -> None:
+    assert {"FAS001", "SEC006", "CNV005", "PYD005", "CNV004"} <= failed(apps["typical"])
+    assert {"ERR007", "ERR009", "QLT011", "QLT012", "API004"} <= failed(apps["poor"])
+    assert failed(apps["exemplary"]) == set()
