@@ -159,8 +159,6 @@ def validate(
     result = _load(pack_dir, check_tools=check_tools)
     if result.uncovered:
         raise PackError(result.coverage_problems())
-    if examples:
-        _validate_examples(result)
     rules = list(result.pack.rules())
     checkable = sum(rule.checkable for rule in rules)
     coverage = f", all {len(result.source_items)} source items cited" if result.source_items else ""
@@ -168,6 +166,8 @@ def validate(
         f"{result.pack.id} {result.pack.version}: {len(rules)} rules in "
         f"{len(result.pack.sections)} sections ({checkable} checkable){coverage}"
     )
+    if examples:
+        _validate_examples(result)
 
 
 def _validate_examples(result: LoadResult) -> None:

@@ -17,3 +17,14 @@ def mini_pack(tmp_path: Path) -> Path:
     target = tmp_path / "mini"
     shutil.copytree(MINI_PACK, target)
     return target
+
+
+@pytest.fixture(scope="session")
+def _session_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("rulepack-cache")
+
+
+@pytest.fixture(autouse=True)
+def _cache_in_tmp(monkeypatch: pytest.MonkeyPatch, _session_cache: Path) -> None:
+    """Keep the evaluator's caches out of the home directory (shared by tests, kept warm)."""
+    monkeypatch.setenv("RULEPACK_CACHE_DIR", str(_session_cache))
