@@ -12,9 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import libcst as cst
-from libcst.metadata import CodeRange, PositionProvider
-
-from rulepack.evaluator.checks.imports import ImportMap
+from libcst.metadata import CodeRange
 
 ROUTE_METHODS = frozenset(
     {"get", "post", "put", "patch", "delete", "head", "options", "trace", "api_route", "websocket"}
@@ -145,137 +143,6 @@ def route_call(decorator: cst.Decorator) -> tuple[cst.BaseExpression, str, cst.C
     if method not in ROUTE_METHODS:
         return None
     return call.func.value, method, call
-
-
-class FactCollector(cst.CSTVisitor):
-    """Collects :class:`ModuleFacts` for one module in one traversal."""
-
-    METADATA_DEPENDENCIES = (PositionProvider,)
-
-    def __init__(self, path: str, imports: ImportMap) -> None:
-        """Prepare to collect facts for the module at ``path``."""
-        super().__init__()
-        self.path = path
-        self.imports = imports
-        self.apps: list[AppFact] = []
-        self.routers: list[RouterFact] = []
-        self.routes: list[RouteFact] = []
-        self.includes: list[IncludeFact] = []
-        self.classes: list[ClassFact] = []
-        self.class_depth = 0
-        self.function_depth = 0
-
-    def span(self, node: cst.CSTNode) -> Span:
-        """The 1-based range of ``node``."""
-        return Span.of(self.get_metadata(PositionProvider, node))
-
-    def facts(self) -> ModuleFacts:
-        """The collected facts."""
-        return ModuleFacts(
-            path=self.path,
-            module=self.imports.module,
-            apps=tuple(self.apps),
-            routers=tuple(self.routers),
-            routes=tuple(self.routes),
-            includes=tuple(self.includes),
-            classes=tuple(self.classes),
-            imports_fastapi=any(
-                target == "fastapi" or target.startswith("fastapi.")
-                for target in self.imports.names.values()
-            ),
-            imported=tuple(sorted(set(self.imports.names.values()))),
-        )
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        """Record ``x = FastAPI(...)`` and ``x = APIRouter(...)`` at module level."""
-        if self.function_depth or self.class_depth or not isinstance(node.value, cst.Call):
-            return
-        for target in node.targets:
-            if isinstance(target.target, cst.Name):
-                self._record_factory(target.target.value, node.value)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        """Record ``x: APIRouter = APIRouter(...)`` at module level."""
-        if self.function_depth or self.class_depth or not isinstance(node.value, cst.Call):
-            return
-        if isinstance(node.target, cst.Name):
-            self._record_factory(node.target.value, node.value)
-
-    def _record_factory(self, name: str, call: cst.Call) -> None:
-        factory = self.imports.resolve(call.func)
-        qualified = f"{self.imports.module}.{name}"
-        if factory in FASTAPI_APP:
-            keywords = tuple(a.keyword.value for a in call.args if a.keyword is not None)
-            self.apps.append(AppFact(qualified, keywords, self.span(call)))
-        elif factory in FASTAPI_ROUTER:
-            prefix_node = keyword(call, "prefix")
-            prefix = string_value(prefix_node) if prefix_node is not None else None
-            if prefix_node is not None and prefix is None:
-                prefix = "?"
-            self.routers.append(RouterFact(qualified, prefix, self.span(call)))
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        """Record classes with their resolved bases."""
-        if not self.function_depth:
-            bases = tuple(
-                base for arg in node.bases if (base := self.imports.resolve(arg.value)) is not None
-            )
-            prefix = self.imports.module
-            self.classes.append(ClassFact(f"{prefix}.{node.name.value}", bases, self.span(node)))
-        self.class_depth += 1
-
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        """Leave a class body."""
-        self.class_depth -= 1
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        """Record route handlers."""
-        for decorator in node.decorators:
-            found = route_call(decorator)
-            if found is None:
-                continue
-            owner_node, method, call = found
-            owner = self.imports.resolve(owner_node)
-            if owner is None:
-                continue
-            path_node = positional(call, 0) or keyword(call, "path")
-            self.routes.append(
-                RouteFact(
-                    owner=owner,
-                    method=method,
-                    path=string_value(path_node),
-                    function=node.name.value,
-                    is_async=node.asynchronous is not None,
-                    span=self.span(node),
-                )
-            )
-        self.function_depth += 1
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        """Leave a function body."""
-        self.function_depth -= 1
-
-    def visit_Call(self, node: cst.Call) -> None:
-        """Record ``owner.include_router(router, prefix=...)`` and ``owner.mount(path, app)``."""
-        if not isinstance(node.func, cst.Attribute):
-            return
-        method = node.func.attr.value
-        if method == "include_router":
-            router_node = positional(node, 0) or keyword(node, "router")
-            prefix_node = keyword(node, "prefix")
-        elif method == "mount":
-            router_node = positional(node, 1) or keyword(node, "app")
-            prefix_node = positional(node, 0) or keyword(node, "path")
-        else:
-            return
-        owner = self.imports.resolve(node.func.value)
-        router = self.imports.resolve(router_node) if router_node is not None else None
-        if owner is None or router is None:
-            return
-        prefix = string_value(prefix_node) if prefix_node is not None else None
-        if prefix_node is not None and prefix is None:
-            prefix = "?"
-        self.includes.append(IncludeFact(owner, router, prefix, self.span(node), method))
 
 
 @dataclass(frozen=True)

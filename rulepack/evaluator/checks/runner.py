@@ -1,19 +1,22 @@
-"""Run custom checks over one sample: parse each file once, collect facts, then check.
+"""Run custom checks over one sample: collect facts with ``ast``, then check with libcst.
 
-Each file is parsed with libcst once. Its positions are computed once and shared by the fact pass
-and by the single batched traversal that runs every module check. Project checks then run on the
-merged facts. A file that does not parse is reported, not fatal: the checks that need it count it
-as failed.
+Every file is parsed with ``ast`` for the fact pass (fast). Files that some module check applies
+to are then parsed with libcst once, and every applicable module check runs in one batched
+traversal with shared positions. Project checks run last, on the merged facts. A file that does
+not parse is reported, not fatal: the checks that need it count it as failed.
 """
 
 from __future__ import annotations
 
+import ast
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper
 
+from rulepack.evaluator.checks.ast_facts import collect_facts, import_map
 from rulepack.evaluator.checks.base import (
     CheckClass,
     Hit,
@@ -22,7 +25,7 @@ from rulepack.evaluator.checks.base import (
     ProjectCheck,
     ProjectFacts,
 )
-from rulepack.evaluator.checks.facts import FactCollector, ModuleFacts
+from rulepack.evaluator.checks.facts import ModuleFacts
 from rulepack.evaluator.checks.imports import ImportMap
 from rulepack.rules.model import ParamValue
 
@@ -59,23 +62,23 @@ class CheckRun:
 @dataclass(frozen=True)
 class _Parsed:
     path: str
-    wrapper: MetadataWrapper
+    source: str
     imports: ImportMap
     facts: ModuleFacts
 
 
 def _parse(path: str, source: str) -> _Parsed | ParseFailure:
+    """Parse with ``ast`` and collect facts; libcst parses later, only for module checks."""
     try:
-        module = cst.parse_module(source)
-    except cst.ParserSyntaxError as exc:
-        return ParseFailure(path, exc.raw_line, f"syntax error: {exc.message}")
-    except (RecursionError, ValueError) as exc:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escapes in evaluated code are not ours
+            tree = ast.parse(source, filename=path)
+    except SyntaxError as exc:
+        return ParseFailure(path, exc.lineno, f"syntax error: {exc.msg}")
+    except (RecursionError, ValueError, MemoryError) as exc:
         return ParseFailure(path, None, f"cannot parse: {exc}")
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    imports = ImportMap.of(module, module_name_for(path))
-    collector = FactCollector(path, imports)
-    wrapper.visit(collector)
-    return _Parsed(path, wrapper, imports, collector.facts())
+    imports = import_map(tree, module_name_for(path))
+    return _Parsed(path, source, imports, collect_facts(tree, path, imports, source))
 
 
 def run_checks(
@@ -130,16 +133,21 @@ def _check_module(
     project: ProjectFacts,
     run: CheckRun,
 ) -> None:
-    visitors: list[ModuleCheck] = []
-    for check in checks:
-        if not check.applies(item.facts, project):
-            continue
-        context = ModuleContext(
-            item.path, item.facts, item.imports, project, params.get(check.id, {})
-        )
-        visitors.append(check(context))
-        run.applied[check.id].add(item.path)
-    if visitors:
-        item.wrapper.visit_batched(visitors)
+    applicable = [check for check in checks if check.applies(item.facts, project)]
+    if not applicable:
+        return
+    try:
+        module = cst.parse_module(item.source)
+    except (cst.ParserSyntaxError, RecursionError, ValueError) as exc:
+        message = exc.message if isinstance(exc, cst.ParserSyntaxError) else str(exc)
+        line = exc.raw_line if isinstance(exc, cst.ParserSyntaxError) else None
+        run.failures.append(ParseFailure(item.path, line, f"syntax error: {message}"))
+        return
+    visitors = [
+        check(ModuleContext(item.path, item.facts, item.imports, project, params.get(check.id, {})))
+        for check in applicable
+    ]
+    MetadataWrapper(module, unsafe_skip_copy=True).visit_batched(visitors)
     for visitor in visitors:
+        run.applied[visitor.id].add(item.path)
         run.hits[visitor.id].extend(visitor.hits)
