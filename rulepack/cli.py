@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
+    from rulepack.exporters.install.plan import Plan
     from rulepack.rules.loader import LoadResult
 
 CURRENT_DIR = Path()
@@ -259,7 +260,7 @@ def install(
 ) -> None:
     """Write the pack's rules into each assistant's native files, or check them for drift."""
     from rulepack.exporters.install.manifest import read_manifest  # noqa: PLC0415
-    from rulepack.exporters.install.plan import apply_plan, plan_install  # noqa: PLC0415
+    from rulepack.exporters.install.plan import plan_install  # noqa: PLC0415
     from rulepack.exporters.targets import resolve_targets  # noqa: PLC0415
     from rulepack.exporters.views import Profile  # noqa: PLC0415
 
@@ -284,6 +285,13 @@ def install(
         return
     for note in plan.notices_for_changes():
         typer.echo(f"note: {note}", err=True)
+    _show_or_apply(plan, dry_run=dry_run, done=f"{len(targets)} target(s),")
+
+
+def _show_or_apply(plan: Plan, *, dry_run: bool, done: str) -> None:
+    """Print the plan's diff (``--dry-run``), or apply it and summarise what changed."""
+    from rulepack.exporters.install.plan import apply_plan  # noqa: PLC0415
+
     if dry_run:
         for change in plan.changes:
             sys.stdout.write(change.diff())
@@ -292,7 +300,7 @@ def install(
     changed = apply_plan(plan)
     for line in plan.summary():
         typer.echo(line)
-    typer.echo(f"{len(targets)} target(s), {changed} file(s) changed", err=True)
+    typer.echo(f"{done} {changed} file(s) changed", err=True)
 
 
 @app.command()
@@ -307,20 +315,12 @@ def uninstall(
     ] = False,
 ) -> None:
     """Remove what rulepack installed, leaving every hand-written byte in place."""
-    from rulepack.exporters.install.plan import apply_plan, plan_uninstall  # noqa: PLC0415
+    from rulepack.exporters.install.plan import plan_uninstall  # noqa: PLC0415
     from rulepack.exporters.targets import resolve_targets  # noqa: PLC0415
 
     names = resolve_targets(target, all_targets=False) if target else None
     plan = plan_uninstall(project, names, force=force)
-    if dry_run:
-        for change in plan.changes:
-            sys.stdout.write(change.diff())
-        typer.echo(f"dry run: {len(plan.changes)} file(s) would change", err=True)
-        return
-    changed = apply_plan(plan)
-    for line in plan.summary():
-        typer.echo(line)
-    typer.echo(f"uninstalled: {changed} file(s) changed", err=True)
+    _show_or_apply(plan, dry_run=dry_run, done="uninstalled:")
 
 
 @app.command()

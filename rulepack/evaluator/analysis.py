@@ -19,13 +19,11 @@ from pydantic import BaseModel, ConfigDict
 from rulepack.evaluator.checks import CHECKS_BY_ID
 from rulepack.evaluator.checks.base import Hit
 from rulepack.evaluator.checks.runner import run_checks
-from rulepack.evaluator.finding import Finding, Tool, ToolError
+from rulepack.evaluator.finding import UNBOUND_SEVERITY, Finding, Tool, ToolError, finding_from
 from rulepack.evaluator.runners.mypy import MypyHit, run_mypy
 from rulepack.evaluator.samples import Sample
 from rulepack.evaluator.suppressions import Suppressions, count_suppressions
 from rulepack.rules.model import ParamValue, Severity
-
-UNBOUND_SEVERITY = Severity.WARNING
 
 
 class SampleAnalysis(BaseModel):
@@ -122,18 +120,8 @@ def _custom_finding(hit: Hit, check_id: str, job: AnalysisJob) -> Finding:
 
 def _mypy_finding(hit: MypyHit, job: AnalysisJob) -> Finding:
     rule_id = job.mypy_rules.get(hit.code)
-    return Finding(
-        rule_id=rule_id,
-        tool=Tool.MYPY,
-        code=hit.code,
-        path=hit.path,
-        line=hit.line,
-        column=hit.column,
-        end_line=hit.end_line,
-        end_column=hit.end_column,
-        severity=job.severities[rule_id] if rule_id is not None else UNBOUND_SEVERITY,
-        message=hit.message,
-    )
+    severity = job.severities[rule_id] if rule_id is not None else UNBOUND_SEVERITY
+    return finding_from(hit, Tool.MYPY, rule_id, severity)
 
 
 @contextlib.contextmanager

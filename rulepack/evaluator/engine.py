@@ -26,15 +26,13 @@ from rulepack.evaluator.bindings import (
 )
 from rulepack.evaluator.cache import ResultCache, cache_key, default_cache_dir
 from rulepack.evaluator.checks import CHECKS_BY_ID
-from rulepack.evaluator.finding import Finding, Tool, ToolError
+from rulepack.evaluator.finding import UNBOUND_SEVERITY, Tool, ToolError, finding_from
 from rulepack.evaluator.results import EvalReport
 from rulepack.evaluator.runners.ruff import RuffHit, run_ruff
 from rulepack.evaluator.samples import Sample
 from rulepack.evaluator.scoring import ScoringContext, project_check_ids, score_sample
-from rulepack.rules.model import Pack, Severity
+from rulepack.rules.model import Pack
 from rulepack.rules.tool_codes import RuffCatalogue
-
-UNBOUND_SEVERITY = Severity.WARNING
 
 
 @dataclass(frozen=True)
@@ -185,22 +183,12 @@ def _with_ruff(
     bindings: Bindings,
 ) -> SampleAnalysis:
     severities = {rule.id: rule.severity for rule in bindings.rules}
-    findings = [
-        Finding(
-            rule_id=bindings.ruff.get(hit.code),
-            tool=Tool.RUFF,
-            code=hit.code,
-            path=hit.path,
-            line=hit.line,
-            column=hit.column,
-            end_line=hit.end_line,
-            end_column=hit.end_column,
-            severity=severities.get(bindings.ruff.get(hit.code, ""), UNBOUND_SEVERITY),
-            message=hit.message,
-        )
-        for hit in hits
-        if hit.sample == sample
-    ]
+    findings = []
+    for hit in hits:
+        if hit.sample == sample:
+            rule_id = bindings.ruff.get(hit.code)
+            severity = severities[rule_id] if rule_id is not None else UNBOUND_SEVERITY
+            findings.append(finding_from(hit, Tool.RUFF, rule_id, severity))
     error = errors.get(sample)
     return analysis.model_copy(
         update={

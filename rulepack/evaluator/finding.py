@@ -7,6 +7,7 @@ scoring and reports never see raw tool output.
 from __future__ import annotations
 
 from enum import Enum
+from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -58,3 +59,41 @@ class ToolError(BaseModel):
     message: str
     path: str | None = None
     line: int | None = None
+
+
+UNBOUND_SEVERITY = Severity.WARNING  # tool findings that no selected rule binds
+
+
+class ToolHit(Protocol):
+    """What ruff and mypy adapters produce before a finding is tied to a rule."""
+
+    @property
+    def path(self) -> str: ...  # noqa: D102
+    @property
+    def code(self) -> str: ...  # noqa: D102
+    @property
+    def message(self) -> str: ...  # noqa: D102
+    @property
+    def line(self) -> int: ...  # noqa: D102
+    @property
+    def column(self) -> int: ...  # noqa: D102
+    @property
+    def end_line(self) -> int: ...  # noqa: D102
+    @property
+    def end_column(self) -> int: ...  # noqa: D102
+
+
+def finding_from(hit: ToolHit, tool: Tool, rule_id: str | None, severity: Severity) -> Finding:
+    """The finding for a tool's hit, tied to ``rule_id`` (``None``: unbound)."""
+    return Finding(
+        rule_id=rule_id,
+        tool=tool,
+        code=hit.code,
+        path=hit.path,
+        line=hit.line,
+        column=hit.column,
+        end_line=hit.end_line,
+        end_column=hit.end_column,
+        severity=severity if rule_id is not None else UNBOUND_SEVERITY,
+        message=hit.message,
+    )

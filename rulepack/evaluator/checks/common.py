@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import libcst as cst
 
@@ -142,3 +143,29 @@ def refers_to(
 def defined_classes(project: ProjectFacts) -> frozenset[str]:
     """Qualified names of every class the sample defines."""
     return frozenset(fact.name for module in project.modules for fact in module.classes)
+
+
+@dataclass(frozen=True)
+class HttpClasses:
+    """The sample's HTTP exception and response classes (framework ones and their subclasses)."""
+
+    exceptions: frozenset[str]
+    responses: frozenset[str]
+    defined: frozenset[str]
+
+    @classmethod
+    def of(cls, project: ProjectFacts) -> HttpClasses:
+        """Resolve the classes of ``project``."""
+        return cls(
+            exceptions=project.subclasses_of(HTTP_EXCEPTIONS),
+            responses=project.subclasses_of(RESPONSE_CLASSES),
+            defined=defined_classes(project),
+        )
+
+    def kind_of(self, imports: ImportMap, func: cst.BaseExpression) -> str | None:
+        """``"exception"`` or ``"response"`` when ``func`` names one of those classes."""
+        if refers_to(imports, func, self.exceptions, self.defined):
+            return "exception"
+        if refers_to(imports, func, self.responses, self.defined):
+            return "response"
+        return None

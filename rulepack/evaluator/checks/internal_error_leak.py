@@ -11,11 +11,10 @@ from rulepack.evaluator.checks.common import (
     FRAMEWORK_APPS,
     HTTP_EXCEPTIONS,
     RESPONSE_CLASSES,
-    defined_classes,
+    HttpClasses,
     imports_one_of,
     is_true,
     is_web_module,
-    refers_to,
 )
 from rulepack.evaluator.checks.facts import ModuleFacts, keyword, positional, route_call
 from rulepack.evaluator.checks.imports import ImportMap, dotted
@@ -176,10 +175,7 @@ class InternalErrorLeak(ModuleCheck):
     def __init__(self, context: ModuleContext) -> None:
         """Learn the sample's exception and response classes."""
         super().__init__(context)
-        project = context.project
-        self.exceptions = project.subclasses_of(HTTP_EXCEPTIONS)
-        self.responses = project.subclasses_of(RESPONSE_CLASSES)
-        self.defined = defined_classes(project)
+        self.classes = HttpClasses.of(context.project)
         self.caught: list[str] = []  # exception variables in scope, innermost last
         self.functions: list[bool] = []  # per enclosing function: whether it is a route handler
 
@@ -244,10 +240,10 @@ class InternalErrorLeak(ModuleCheck):
 
     def visit_Call(self, node: cst.Call) -> None:
         """Check exceptions' ``detail``, responses' bodies and ``FastAPI(debug=True)``."""
-        imports = self.context.imports
-        if refers_to(imports, node.func, self.exceptions, self.defined):
+        kind = self.classes.kind_of(self.context.imports, node.func)
+        if kind == "exception":
             self._check(keyword(node, "detail") or positional(node, 1), "HTTPException detail")
-        elif refers_to(imports, node.func, self.responses, self.defined):
+        elif kind == "response":
             body = keyword(node, "content")
             name = (self.qualified(node.func) or "").rsplit(".", 1)[-1]
             if body is None and name not in NOT_BODY_FIRST:

@@ -10,10 +10,9 @@ from rulepack.evaluator.checks.base import Case, ModuleCheck, ModuleContext, Pro
 from rulepack.evaluator.checks.common import (
     HTTP_EXCEPTIONS,
     RESPONSE_CLASSES,
-    defined_classes,
+    HttpClasses,
     imports_one_of,
     is_web_module,
-    refers_to,
 )
 from rulepack.evaluator.checks.facts import ModuleFacts, keyword, positional, route_call
 from rulepack.evaluator.checks.sync_route_handler import is_route_owner
@@ -148,10 +147,7 @@ class LiteralStatusCode(ModuleCheck):
     def __init__(self, context: ModuleContext) -> None:
         """Learn the sample's exception and response classes."""
         super().__init__(context)
-        project = context.project
-        self.exceptions = project.subclasses_of(HTTP_EXCEPTIONS)
-        self.responses = project.subclasses_of(RESPONSE_CLASSES)
-        self.defined = defined_classes(project)
+        self.classes = HttpClasses.of(context.project)
 
     @classmethod
     def applies(cls, facts: ModuleFacts, project: ProjectFacts) -> bool:
@@ -162,10 +158,10 @@ class LiteralStatusCode(ModuleCheck):
 
     def visit_Call(self, node: cst.Call) -> None:
         """Check exceptions, responses and ``add_api_route``."""
-        imports = self.context.imports
-        if refers_to(imports, node.func, self.exceptions, self.defined):
+        kind = self.classes.kind_of(self.context.imports, node.func)
+        if kind == "exception":
             self._check(keyword(node, "status_code") or positional(node, 0))
-        elif refers_to(imports, node.func, self.responses, self.defined):
+        elif kind == "response":
             self._check(keyword(node, "status_code") or positional(node, 1))
         elif isinstance(node.func, cst.Attribute) and node.func.attr.value == "add_api_route":
             owner = self.qualified(node.func.value)
