@@ -34,6 +34,7 @@ class SampleAnalysis(BaseModel):
     findings: tuple[Finding, ...] = ()
     tool_errors: tuple[ToolError, ...] = ()
     applied: Mapping[str, tuple[str, ...]] = {}
+    measured: Mapping[str, int] = {}  # metric checks: items measured per check id
     parse_failures: tuple[str, ...] = ()
     suppressions: Suppressions = Suppressions()
     timings: Mapping[str, float] = {}
@@ -95,6 +96,7 @@ def analyse(job: AnalysisJob) -> SampleAnalysis:
         findings=tuple(findings),
         tool_errors=tuple(errors),
         applied={check_id: tuple(sorted(paths)) for check_id, paths in run.applied.items()},
+        measured=dict(run.measured),
         parse_failures=tuple(sorted(failed)),
         suppressions=count_suppressions(sample.readable().values()),
         timings=timings,

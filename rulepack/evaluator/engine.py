@@ -34,6 +34,8 @@ from rulepack.evaluator.scoring import ScoringContext, project_check_ids, score_
 from rulepack.rules.model import Pack
 from rulepack.rules.tool_codes import RuffCatalogue
 
+ANALYSIS_FORMAT = "analysis-2"  # bump when SampleAnalysis changes shape or meaning
+
 
 @dataclass(frozen=True)
 class EvalOptions:
@@ -53,7 +55,7 @@ class EvalOptions:
 def _fingerprint(pack: Pack, bindings: Bindings, options: EvalOptions, ruff: RuffCatalogue) -> str:
     rules = [rule.model_dump_json() for rule in bindings.rules]
     return cache_key(
-        __version__, pack.id, pack.version, *rules, ruff.version,
+        ANALYSIS_FORMAT, __version__, pack.id, pack.version, *rules, ruff.version,
         str(options.use_mypy), options.python_executable or "", _mypy_version(),
     )  # fmt: skip
 

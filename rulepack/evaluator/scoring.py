@@ -20,7 +20,7 @@ from rulepack.evaluator.finding import Finding, Tool
 from rulepack.evaluator.globs import matching
 from rulepack.evaluator.results import RuleResult, RuleStatus, SampleResult, SectionScore
 from rulepack.evaluator.samples import Sample
-from rulepack.rules.model import CustomBinding, MypyBinding, Pack, RuffBinding, Rule
+from rulepack.rules.model import CustomBinding, MypyBinding, Pack, RuffBinding, Rule, Scoring
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,7 @@ class Coverage:
     findings: tuple[Finding, ...]
     checked: bool
     reason: str | None
+    measured: int = 0  # metric checks: items measured
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,10 @@ def _rule_coverage(
     reason = "; ".join(dict.fromkeys(reasons)) or None
     if not rule.checks:
         reason = "review only"
-    return Coverage(frozenset(applicable), frozenset(failed), tuple(findings), checked, reason)
+    measured = sum(analysis.measured.get(check_id, 0) for check_id in rule.custom_checks)
+    return Coverage(
+        frozenset(applicable), frozenset(failed), tuple(findings), checked, reason, measured
+    )
 
 
 def _codes(binding: RuffBinding | MypyBinding | CustomBinding) -> frozenset[str]:
@@ -122,10 +126,15 @@ def _custom_scope(
 def _result(rule: Rule, section: str, coverage: Coverage, pack: Pack) -> RuleResult:
     applicable = len(coverage.applicable)
     failed = len(coverage.failed & coverage.applicable)
+    metric = rule.scoring is Scoring.METRIC and coverage.measured > 0
     if not coverage.checked:
         status, compliance = RuleStatus.NOT_CHECKED, None
-    elif applicable == 0:
+    elif applicable == 0 or (rule.scoring is Scoring.METRIC and coverage.measured == 0):
         status, compliance = RuleStatus.NOT_APPLICABLE, None
+    elif metric:
+        # A metric rule scores the share of measured items without a finding.
+        compliance = 1 - min(len(coverage.findings), coverage.measured) / coverage.measured
+        status = RuleStatus.PASSED if not coverage.findings else RuleStatus.FAILED
     else:
         compliance = 1 - failed / applicable
         status = RuleStatus.PASSED if failed == 0 else RuleStatus.FAILED

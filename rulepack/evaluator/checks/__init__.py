@@ -1,7 +1,12 @@
-"""Custom checks, one module each, and the registry of every check by id."""
+"""Custom checks, one module each, and the registry of every check by id.
+
+The first checks live beside this module; later ones are grouped in subpackages, each with its
+own ``CHECKS`` table, so that groups can grow independently.
+"""
 
 from __future__ import annotations
 
+from rulepack.evaluator.checks import data, project, routes, schemas, security
 from rulepack.evaluator.checks.base import CheckClass, check_index
 from rulepack.evaluator.checks.cors_wildcard import CorsWildcard
 from rulepack.evaluator.checks.internal_error_leak import InternalErrorLeak
@@ -25,5 +30,10 @@ ALL_CHECKS: tuple[CheckClass, ...] = (
     PydanticV1Api,
     SyncRouteHandler,
     UnversionedRoutes,
+    *routes.CHECKS,
+    *security.CHECKS,
+    *data.CHECKS,
+    *schemas.CHECKS,
+    *project.CHECKS,
 )
 CHECKS_BY_ID = check_index(ALL_CHECKS)

@@ -11,6 +11,7 @@ and its own good and bad cases, which the test harness runs beside the pack's ex
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -74,6 +75,12 @@ class ProjectFacts:
     modules: tuple[ModuleFacts, ...]
     files: tuple[str, ...]  # every file of the sample, relative POSIX paths
     texts: Mapping[str, str] = field(default_factory=dict)  # non-Python files checks may read
+    sources: Mapping[str, str] = field(default_factory=dict)  # Python files that parse
+    trees: Mapping[str, ast.Module] = field(default_factory=dict)  # their ``ast`` trees
+
+    def module(self, path: str) -> ModuleFacts | None:
+        """The facts of the module at ``path``, if it parsed."""
+        return next((module for module in self.modules if module.path == path), None)
 
     @property
     def app_names(self) -> frozenset[str]:
@@ -134,6 +141,15 @@ class ModuleCheck(cst.BatchableCSTVisitor):
         super().__init__()
         self.context = context
         self.hits: list[Hit] = []
+        self.opportunities = 0  # metric checks: how many items were measured
+
+    def measured(self, count: int = 1) -> None:
+        """Count items a metric check measured (fields, functions ...), violations or not.
+
+        For a rule with ``scoring: metric`` the compliance is ``1 - hits / measured`` over the
+        sample, instead of the share of files without hits.
+        """
+        self.opportunities += count
 
     @classmethod
     def applies(cls, facts: ModuleFacts, project: ProjectFacts) -> bool:
@@ -176,6 +192,11 @@ class ProjectCheck:
         """
         self.project = project
         self.param_values = params
+        self.opportunities = 0  # metric checks: how many items were measured
+
+    def measured(self, count: int = 1) -> None:
+        """Count items a metric check measured (see :meth:`ModuleCheck.measured`)."""
+        self.opportunities += count
 
     def applies(self) -> bool:
         """Whether the check's rule applies to this sample (default: always)."""

@@ -57,12 +57,14 @@ class CheckRun:
     applied: dict[str, set[str]] = field(default_factory=dict)
     failures: list[ParseFailure] = field(default_factory=list)
     facts: tuple[ModuleFacts, ...] = ()
+    measured: dict[str, int] = field(default_factory=dict)  # metric checks: items measured
 
 
 @dataclass(frozen=True)
 class _Parsed:
     path: str
     source: str
+    tree: ast.Module
     imports: ImportMap
     facts: ModuleFacts
 
@@ -78,7 +80,7 @@ def _parse(path: str, source: str) -> _Parsed | ParseFailure:
     except (RecursionError, ValueError, MemoryError) as exc:
         return ParseFailure(path, None, f"cannot parse: {exc}")
     imports = import_map(tree, module_name_for(path))
-    return _Parsed(path, source, imports, collect_facts(tree, path, imports, source))
+    return _Parsed(path, source, tree, imports, collect_facts(tree, path, imports, source))
 
 
 def run_checks(
@@ -109,6 +111,8 @@ def run_checks(
         modules=tuple(p.facts for p in parsed),
         files=tuple(sorted({*sources, *other_files})),
         texts=dict(texts or {}),
+        sources={p.path: p.source for p in parsed},
+        trees={p.path: p.tree for p in parsed},
     )
     run.facts = project.modules
     module_checks = [c for c in checks if issubclass(c, ModuleCheck)]
@@ -116,6 +120,7 @@ def run_checks(
     for check in checks:
         run.hits[check.id] = []
         run.applied[check.id] = set()
+        run.measured[check.id] = 0
     for item in parsed:
         _check_module(item, module_checks, params, project, run)
     for check in project_checks:
@@ -123,6 +128,7 @@ def run_checks(
         if instance.applies():
             run.applied[check.id].add(PROJECT)
             run.hits[check.id].extend(instance.run())
+            run.measured[check.id] += instance.opportunities
     return run
 
 
@@ -151,3 +157,4 @@ def _check_module(
     for visitor in visitors:
         run.applied[visitor.id].add(item.path)
         run.hits[visitor.id].extend(visitor.hits)
+        run.measured[visitor.id] += visitor.opportunities

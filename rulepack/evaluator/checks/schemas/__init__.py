@@ -1,0 +1,7 @@
+"""Pydantic schema, style and code-quality checks: one module per check, registered in ``CHECKS``."""
+
+from __future__ import annotations
+
+from rulepack.evaluator.checks.base import CheckClass
+
+CHECKS: tuple[CheckClass, ...] = ()
