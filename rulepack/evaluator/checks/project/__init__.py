@@ -1,4 +1,4 @@
-"""Project, testing, documentation and dependency checks: one module per check, registered in ``CHECKS``."""
+"""Project, testing, documentation and dependency checks, registered in ``CHECKS``."""
 
 from __future__ import annotations
 

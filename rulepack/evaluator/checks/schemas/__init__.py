@@ -1,4 +1,4 @@
-"""Pydantic schema, style and code-quality checks: one module per check, registered in ``CHECKS``."""
+"""Pydantic schema, style and code-quality checks, registered in ``CHECKS``."""
 
 from __future__ import annotations
 

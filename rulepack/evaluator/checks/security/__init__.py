@@ -1,4 +1,4 @@
-"""Error-handling, security and configuration checks: one module per check, registered in ``CHECKS``."""
+"""Error-handling, security and configuration checks, registered in ``CHECKS``."""
 
 from __future__ import annotations
 
