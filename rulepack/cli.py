@@ -458,6 +458,57 @@ def eval_command(
         raise typer.Exit(1)
 
 
+@app.command()
+def fix(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            metavar="[PATH]...", help="Python files or project directories.", show_default=False
+        ),
+    ] = None,
+    diff: Annotated[
+        bool, typer.Option("--diff", help="Print a unified diff and write nothing.")
+    ] = False,
+    pack: PackOption = None,
+    select: Annotated[
+        list[str] | None, typer.Option("--select", help="Rule ids or prefixes (comma-separated).")
+    ] = None,
+    ignore: Annotated[
+        list[str] | None, typer.Option("--ignore", help="Rule ids or prefixes to leave out.")
+    ] = None,
+) -> None:
+    """Apply the safe fixes: status constants, model_config, lifespan, and ruff's own."""
+    from rulepack.evaluator.samples import discover  # noqa: PLC0415
+    from rulepack.fixes import (  # noqa: PLC0415
+        FixOptions,
+        plan_fixes,
+        tally_text,
+        total_counts,
+        write_fixes,
+    )
+
+    found = discover(paths or [])
+    options = FixOptions(select=_split(select), ignore=_split(ignore))
+    plan = plan_fixes(_load(pack).pack, found, options)
+    for note in plan.notes:
+        typer.echo(f"note: {note}", err=True)
+    if diff:
+        for change in plan.changes:
+            sys.stdout.write(change.diff())
+        typer.echo(
+            f"diff: {len(plan.changes)} file(s) would change ({tally_text(plan.counts())})",
+            err=True,
+        )
+        return
+    written, problems = write_fixes(plan)
+    for change in written:
+        typer.echo(f"fixed {change.summary()}")
+    for problem in problems:
+        typer.echo(f"note: {problem}", err=True)
+    tally = tally_text(total_counts(change.counts for change in written))
+    typer.echo(f"fixed {len(written)} file(s) ({tally})", err=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; turn user errors into ``error:`` lines and exit code 2."""
     from rulepack.errors import RulepackError  # noqa: PLC0415 - light module, kept local for clarity

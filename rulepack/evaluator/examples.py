@@ -71,9 +71,13 @@ def validate_examples(pack: Pack, rules: Sequence[Rule] | None = None) -> list[R
     with tempfile.TemporaryDirectory(prefix="rulepack-examples-") as scratch:
         root = Path(scratch)
         for case in cases:
-            target = root / case.name / case.example.path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(case.example.code, encoding="utf-8")
+            for relative, text in {
+                **case.example.context,
+                case.example.path: case.example.code,
+            }.items():
+                target = root / case.name / relative
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text, encoding="utf-8")
         config = root / "ruff.toml"
         config.write_text(ruff_config(bindings, RuffCatalogue.installed()))
         files = {c.name: [(root / c.name / c.example.path, c.example.path)] for c in cases}
@@ -93,7 +97,10 @@ def _custom_codes(case: _Case, params: Mapping[str, Mapping[str, ParamValue]]) -
     checks = [CHECKS_BY_ID[c] for c in case.rule.custom_checks if c in CHECKS_BY_ID]
     if not checks:
         return set()
-    run = run_checks({case.example.path: case.example.code}, checks, params)
+    files = {**case.example.context, case.example.path: case.example.code}
+    sources = {path: text for path, text in files.items() if path.endswith(".py")}
+    others = {path: text for path, text in files.items() if not path.endswith(".py")}
+    run = run_checks(sources, checks, params, list(others), others)
     return {check_id for check_id, found in run.hits.items() if found}
 
 

@@ -268,6 +268,11 @@ def _example_problems(item: LoadedSection, index: int) -> list[Problem]:
     rule = item.section.rules[index]
     problems: list[Problem] = []
     for number, example in enumerate(rule.examples):
+        for context_path, context_code in example.context.items():
+            if context_path.endswith(".py") and _syntax_error(context_code, context_path):
+                line = item.document.line_of(("rules", index, "examples", number, "context"))
+                message = f"rule {rule.id}: example context {context_path} is not valid Python"
+                problems.append(Problem(item.document.path, line, message))
         if not example.is_python:
             continue
         try:
@@ -284,6 +289,16 @@ def _example_problems(item: LoadedSection, index: int) -> list[Problem]:
             message = f"rule {rule.id}: {example.kind} example is not valid Python: {exc.msg}"
             problems.append(Problem(item.document.path, line, message))
     return problems
+
+
+def _syntax_error(code: str, path: str) -> bool:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(code, filename=path)
+    except SyntaxError:
+        return True
+    return False
 
 
 def _tool_problems(item: LoadedSection, index: int, tools: ToolCatalogues) -> list[Problem]:

@@ -180,13 +180,19 @@ class Example(_Frozen):
     """A bad or a good example of a rule: code that violates it, or code that follows it.
 
     ``path`` is the file the snippet stands for (``app/routers/users.py``, ``requirements.txt``);
-    snippets whose path ends in ``.py`` must be valid Python.
+    snippets whose path ends in ``.py`` must be valid Python. ``context`` holds the other files a
+    project check needs to see (the router a test should call, say).
     """
 
     bad: str | None = None
     good: str | None = None
     path: str = "example.py"
     note: str | None = None
+    context: Mapping[str, str] = Field(
+        default_factory=dict,
+        description="Other files of the sample the example needs (for project checks), by "
+        "path. Used when the example is checked, never exported.",
+    )
 
     @model_validator(mode="after")
     def _exactly_one_kind(self) -> Example:

@@ -1,0 +1,278 @@
+"""n-plus-one: queries run once per iteration of a loop or comprehension."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import ClassVar
+
+import libcst as cst
+from libcst.metadata import CodeRange, PositionProvider
+
+from rulepack.evaluator.checks.base import Case, ModuleContext, ProjectFacts
+from rulepack.evaluator.checks.data.kinds import Kind
+from rulepack.evaluator.checks.data.layout import is_app_module
+from rulepack.evaluator.checks.data.scopes import ScopedCheck
+from rulepack.evaluator.checks.data.support import (
+    looks_like_orm,
+    method_call,
+    source,
+    uses_database,
+)
+from rulepack.evaluator.checks.facts import ModuleFacts
+from rulepack.evaluator.checks.imports import dotted
+
+READS = frozenset(
+    {"execute", "get", "get_one", "scalar", "scalars", "refresh", "stream", "stream_scalars"}
+)
+WRITES = frozenset({"insert", "update", "delete", "upsert"})
+WRITE_SQL = re.compile(r"^\s*(?:insert|update|delete|merge|upsert)\b", re.IGNORECASE)
+LAYER_NAME = re.compile(r"repo|repository|service|crud|dao", re.IGNORECASE)
+LAYER_WORDS = re.compile(r"repo|crud|dao", re.IGNORECASE)
+
+Comprehension = cst.ListComp | cst.SetComp | cst.GeneratorExp | cst.DictComp
+
+
+@dataclass(frozen=True)
+class Region:
+    """Source that runs once per iteration, in the function at ``depth``."""
+
+    code: CodeRange
+    depth: int
+
+    def holds(self, other: CodeRange, depth: int) -> bool:
+        """Whether ``other`` (in the function at ``depth``) lies inside this region."""
+        start, end = self.code.start, self.code.end
+        return (
+            depth == self.depth
+            and (start.line, start.column) <= (other.start.line, other.start.column)
+            and (other.end.line, other.end.column) <= (end.line, end.column)
+        )
+
+
+class NPlusOne(ScopedCheck):
+    """Queries awaited inside loops and comprehensions (N+1 queries).
+
+    ## What it does
+    Reports, in application code, ``session.execute/get/scalar/scalars/refresh/stream(...)``
+    awaited inside the body of a ``for``/``async for`` loop or the element or condition of a
+    comprehension, ``session.query(...)`` (and un-awaited calls on a sync ``Session``) there, and
+    ``await <repository or service>.get(...)``/``.get_*()`` on receivers named like a repository,
+    service or CRUD object. Receivers are sessions by type (``AsyncSession``/``Session``
+    parameters and attributes, factory-made sessions) or by name (``session``, ``db``,
+    ``self.session``; a call on a name alone must look like an ORM call: ``get(Model, key)``, not
+    a string argument). Statements that write (``insert``/``update``/``delete``), loops over a
+    literal tuple or list, ``while`` loops (batching) and code in nested functions are not reported.
+
+    ## Why is this bad?
+    One query per row turns a page of 50 items into 51 round trips; with ``AsyncSession`` an
+    implicit lazy load also fails with ``MissingGreenlet``. Load related rows in the same statement
+    with ``selectinload()``/``joinedload()`` or fetch them all with one ``IN (...)`` query.
+    """
+
+    id = "n-plus-one"
+    summary = "query inside a loop (N+1 queries)"
+    good: ClassVar[tuple[Case, ...]] = (
+        Case.good(
+            "from sqlalchemy import insert, select\nfrom sqlalchemy.orm import selectinload\n\n\n"
+            "class UserRepository:\n    async def authors(self, ids: list[int]) -> list[object]:\n"
+            "        stmt = select(User).options(selectinload(User.posts))\n"
+            "        users = (await self.session.scalars(stmt)).all()\n"
+            "        for row in await self.session.execute(select(User.id)):\n"
+            "            print(row)\n"
+            "        for user in users:\n"
+            "            await self.session.execute(insert(Audit).values(user_id=user.id))\n"
+            "        return [user.name for user in users]\n",
+            note="eager loading; a query in the loop header; writes in a loop",
+        ),
+        Case.good(
+            "async def purge(session: AsyncSession) -> None:\n"
+            "    for table in ('a', 'b'):\n"
+            "        await session.execute(text(f'SELECT 1 FROM {table}'))\n"
+            "    while True:\n"
+            "        batch = (await session.scalars(select(Job).limit(100))).all()\n"
+            "        if not batch:\n            break\n"
+            "    for user in users:\n"
+            "        async def load() -> None:\n"
+            "            await session.get(User, user.id)\n"
+            "        tasks.append(load)\n",
+            note="a literal tuple, a batching while loop, a nested function",
+        ),
+        Case.good(
+            "async def crawl(session, urls: list[str]) -> None:\n"
+            "    for url in urls:\n        await session.get(url)\n"
+            "        await session.get(f'{url}/next', timeout=5)\n",
+            note="an untyped `session` used like an aiohttp session",
+        ),
+        Case.good(
+            "async def send_all(client: object, cache: dict[str, int]) -> None:\n"
+            "    for key in cache:\n        await client.get(key)\n        cache.get(key)\n",
+            note="get() on an HTTP client and a dict",
+        ),
+    )
+    bad: ClassVar[tuple[Case, ...]] = (
+        Case.bad(
+            "class UserRepository:\n"
+            "    async def list_authors(self, limit: int) -> list[object]:\n"
+            "        users = (await self.session.scalars(select(User).limit(limit))).all()\n"
+            "        authors = []\n        for user in users:\n"
+            "            stmt = select(Post).where(Post.author_id == user.id)\n"
+            "            posts = (await self.session.scalars(stmt)).all()\n"
+            "            authors.append((user, posts))\n        return authors\n"
+        ),
+        Case.bad(
+            "from sqlalchemy.ext.asyncio import AsyncSession\n\n\n"
+            "async def owners(db: AsyncSession, items: list[object]) -> object:\n"
+            "    names = [await db.get(User, item.owner_id) for item in items]\n"
+            "    counts = {i.id: await db.scalar(count(i)) for i in items if i.active}\n"
+            "    async for row in await db.stream(select(Item)):\n"
+            "        await db.refresh(row)\n    return names, counts\n",
+            hits=3,
+            note="list and dict comprehensions, an async for",
+        ),
+        Case.bad(
+            "from app.database import SessionLocal\n\n\ndef report(ids: list[int]) -> object:\n"
+            "    db = SessionLocal()\n    out = []\n    for i in ids:\n"
+            "        out.append(db.query(User).get(i))\n    return out\n\n\n"
+            "class OrderService:\n    async def totals(self, orders: list[object]) -> object:\n"
+            "        for order in orders:\n"
+            "            order.user = await self.user_repository.get_by_id(order.user_id)\n",
+            hits=2,
+            path="app/services/report.py",
+            note="a sync session's query(), a repository getter",
+        ),
+    )
+
+    def __init__(self, context: ModuleContext) -> None:
+        """Start outside any loop."""
+        super().__init__(context)
+        self.regions: list[list[Region]] = []
+        self.awaited: set[int] = set()
+
+    @classmethod
+    def applies(cls, facts: ModuleFacts, project: ProjectFacts) -> bool:
+        """Application modules that use the ORM or call repositories."""
+        if not is_app_module(facts):
+            return False
+        return uses_database(facts, project) or bool(LAYER_WORDS.search(source(project, facts)))
+
+    def _range(self, node: cst.CSTNode) -> CodeRange:
+        return self.get_metadata(PositionProvider, node)
+
+    def visit_For(self, node: cst.For) -> None:
+        """The body of a loop runs per item (unless it iterates over a literal)."""
+        literal = isinstance(node.iter, cst.List | cst.Tuple | cst.Set)
+        self.regions.append([] if literal else [Region(self._range(node.body), len(self.frames))])
+
+    def leave_For(self, original_node: cst.For) -> None:
+        """Leave the loop."""
+        self.regions.pop()
+
+    def _comprehension(self, node: Comprehension) -> None:
+        parts: list[cst.CSTNode] = (
+            [node.key, node.value] if isinstance(node, cst.DictComp) else [node.elt]
+        )
+        clause: cst.CompFor | None = node.for_in
+        first = True
+        while clause is not None:
+            if not first:
+                parts.append(clause.iter)
+            parts.extend(clause.ifs)
+            clause, first = clause.inner_for_in, False
+        depth = len(self.frames)
+        self.regions.append([Region(self._range(part), depth) for part in parts])
+
+    def visit_ListComp(self, node: cst.ListComp) -> None:
+        """The element and conditions run per item."""
+        self._comprehension(node)
+
+    def leave_ListComp(self, original_node: cst.ListComp) -> None:
+        """Leave the comprehension."""
+        self.regions.pop()
+
+    def visit_SetComp(self, node: cst.SetComp) -> None:
+        """The element and conditions run per item."""
+        self._comprehension(node)
+
+    def leave_SetComp(self, original_node: cst.SetComp) -> None:
+        """Leave the comprehension."""
+        self.regions.pop()
+
+    def visit_DictComp(self, node: cst.DictComp) -> None:
+        """The key, value and conditions run per item."""
+        self._comprehension(node)
+
+    def leave_DictComp(self, original_node: cst.DictComp) -> None:
+        """Leave the comprehension."""
+        self.regions.pop()
+
+    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
+        """The element and conditions run per item."""
+        self._comprehension(node)
+
+    def leave_GeneratorExp(self, original_node: cst.GeneratorExp) -> None:
+        """Leave the generator."""
+        self.regions.pop()
+
+    def visit_Await(self, node: cst.Await) -> None:
+        """Remember awaited calls."""
+        self.awaited.add(id(node.expression))
+
+    def _in_loop(self, node: cst.CSTNode) -> bool:
+        if not self.regions:
+            return False
+        code, depth = self._range(node), len(self.frames)
+        return any(region.holds(code, depth) for regions in self.regions for region in regions)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        """Report queries that run once per iteration."""
+        found = method_call(node)
+        if found is None or not self._in_loop(node):
+            return
+        receiver, method = found
+        awaited = id(node) in self.awaited
+        kind = self.session_kind(receiver, by_name=True)
+        if kind is not None and self.session_kind(receiver) is None and not looks_like_orm(node):
+            kind = None  # a ``session`` or ``db`` of unknown type called like an HTTP client
+        if kind is not None and self._is_read(node, method, kind, awaited=awaited):
+            what = f"`{dotted(node.func) or method}()`"
+        elif awaited and self._is_layer_getter(receiver, method):
+            what = f"`{dotted(node.func)}()`"
+        else:
+            return
+        self.report(
+            node,
+            f"{what} runs once per loop iteration (N+1 queries); load the rows in one statement "
+            "with `selectinload()`/`joinedload()` or a single `IN (...)` query",
+        )
+
+    def _is_read(self, node: cst.Call, method: str, kind: Kind, *, awaited: bool) -> bool:
+        if method == "query":
+            return True
+        if method not in READS or not (awaited or kind is Kind.SYNC_SESSION):
+            return False
+        return not (method == "execute" and node.args and self._writes(node.args[0].value))
+
+    @staticmethod
+    def _writes(statement: cst.BaseExpression) -> bool:
+        """Whether an executed statement is an ``insert``/``update``/``delete``."""
+        while isinstance(statement, cst.Call):
+            name = dotted(statement.func)
+            if name is not None:
+                last = name.rsplit(".", 1)[-1]
+                if last == "text" and statement.args:
+                    sql = statement.args[0].value
+                    return isinstance(sql, cst.SimpleString) and bool(
+                        WRITE_SQL.match(str(sql.evaluated_value))
+                    )
+                return last in WRITES
+            func = statement.func
+            statement = func.value if isinstance(func, cst.Attribute) else func
+        return False
+
+    @staticmethod
+    def _is_layer_getter(receiver: cst.BaseExpression, method: str) -> bool:
+        if method != "get" and not method.startswith(("get_", "find_")):
+            return False
+        name = dotted(receiver)
+        return name is not None and bool(LAYER_NAME.search(name.rsplit(".", 1)[-1]))

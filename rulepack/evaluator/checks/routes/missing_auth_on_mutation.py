@@ -1,0 +1,259 @@
+"""missing-auth-on-mutation: POST/PUT/PATCH/DELETE routes with no visible auth dependency."""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import ClassVar
+
+from rulepack.evaluator.checks.base import Case
+from rulepack.evaluator.checks.common import is_health_path
+from rulepack.evaluator.checks.routes.handlers import MUTATING, Handler, RouteCheck
+from rulepack.evaluator.checks.routes.naming import snake
+from rulepack.evaluator.checks.routes.sample import ParamInfo, keyword_value
+
+PUBLIC_PARAM = "public_paths"
+DEFAULT_PUBLIC = ("/login", "/token", "/register", "/health")
+AUTH_WORDS = re.compile(
+    r"current_?user|auth|require|verify|oauth|scheme|token|permission|role|admin|superuser"
+    r"|guard|api_?key|bearer|jwt|credential|scope|principal|logged_?in|signed_?in|caller|owner"
+)
+SECURITY_TYPES = re.compile(r"^fastapi\.security\.|^fastapi\.security$")
+AUTH_HEADERS = re.compile(r"authorization|api_?key|token")
+# Path segments of flows that cannot require a logged-in user: sign-up, password recovery,
+# e-mail verification, and webhooks (which authenticate by signature).
+AUTH_FLOW = re.compile(
+    r"^(sign-?up|sign_up|password-(recovery|reset)|(reset|forgot|recover)-password"
+    r"|(verify|confirm)-email|email-(verification|confirmation))$|webhook"
+)
+# POST routes that only read: searches and look-ups with a body.
+READ_ONLY_NAME = re.compile(r"(^|_)(search|query|lookup)(_|$)")
+READ_ONLY_SEGMENTS = frozenset({"search", "query", "lookup"})
+_MAX_DEPTH = 2
+
+
+def public_paths(value: object) -> tuple[str, ...]:
+    """The ``public_paths`` parameter as a tuple of path endings."""
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    if isinstance(value, tuple | list):
+        return tuple(str(part) for part in value)
+    return DEFAULT_PUBLIC
+
+
+def ends_with(path: str, ending: str) -> bool:
+    """Whether ``path`` ends in the segments of ``ending`` (``/auth/login`` ends in ``/login``)."""
+    path, ending = path.rstrip("/"), "/" + ending.strip("/")
+    return ending != "/" and (path == ending or path.endswith(ending))
+
+
+def _auth_flow(path: str) -> bool:
+    """Whether a path belongs to sign-up, password recovery, e-mail checks or a webhook."""
+    return any(AUTH_FLOW.search(segment.lower()) for segment in path.split("/") if segment)
+
+
+def _visibly_auth(param: ParamInfo) -> bool:
+    """A ``Security()`` parameter, an alias named like auth, or a ``fastapi.security`` type."""
+    if param.marker is not None and param.marker.kind == "security":
+        return True
+    if auth_like(param.alias) or auth_like(param.written_name):
+        return True
+    type_name = param.type_name or ""
+    return SECURITY_TYPES.match(type_name) is not None and "Form" not in type_name
+
+
+def auth_like(name: str | None) -> bool:
+    """Whether a dependency, alias or type name reads like authentication."""
+    return name is not None and AUTH_WORDS.search(snake(name.rsplit(".", 1)[-1])) is not None
+
+
+class MissingAuthOnMutation(RouteCheck):
+    """Mutating routes without an authentication dependency.
+
+    ## What it does
+    Finds ``POST``, ``PUT``, ``PATCH`` and ``DELETE`` routes with no sign of authentication: no
+    ``Security(...)`` parameter; no ``Depends(...)`` parameter whose dependency, alias or type is
+    named like auth (``get_current_user``, ``CurrentUser``, ``require_admin``, ``verify_token``,
+    ``oauth2_scheme``, ``RoleChecker`` ...) or, within two levels, itself depends on one; no
+    ``fastapi.security`` credential parameter or auth header; and no ``dependencies=[...]`` on the
+    decorator, on its ``APIRouter``, on any ``include_router(...)`` mounting it or on the app.
+    Routes whose path ends in one of the rule's ``public_paths`` (``/login``, ``/token``,
+    ``/register``, ``/health``) are public by design, and so are the flows that cannot require a
+    logged-in user: sign-up (``/signup``), password recovery and reset, e-mail verification, and
+    webhooks (which authenticate by signature). ``POST`` searches (``POST /search``, a handler
+    named ``search_*``) read rather than write and are skipped.
+
+    ## Why is this bad?
+    A single unguarded write endpoint lets anyone change or delete data. The check sees only
+    dependencies; a route that authenticates by hand in its body is reported too, and should move
+    that code into a dependency.
+    """
+
+    id = "missing-auth-on-mutation"
+    summary = "mutating route without an auth dependency"
+    params = (PUBLIC_PARAM,)
+    good: ClassVar[tuple[Case, ...]] = (
+        Case.good(
+            "from typing import Annotated\n\nfrom fastapi import APIRouter, Depends, status\n\n"
+            "router = APIRouter(prefix='/users', tags=['users'])\n\n\n"
+            "@router.delete('/{user_id}', status_code=status.HTTP_204_NO_CONTENT)\n"
+            "async def delete_user(\n    user_id: int,\n"
+            "    admin: Annotated[User, Depends(require_admin)],\n    service: UserServiceDep,\n"
+            ") -> None:\n    await service.delete(user_id, deleted_by=admin.id)\n\n\n"
+            "@router.post('/auth/login')\nasync def login(form: LoginForm) -> Token:\n"
+            "    return await service.login(form)\n\n\n"
+            "@router.patch('/{user_id}')\n"
+            "async def patch(user_id: int, me: CurrentUserDep) -> None:\n    pass\n\n\n"
+            "@router.put('/{user_id}', dependencies=[Depends(rate_limit)])\n"
+            "async def put(user_id: int) -> None:\n    pass\n\n\n"
+            "@router.post('/signup')\nasync def signup(payload: UserIn) -> None:\n    pass\n\n\n"
+            "@router.post('/password-recovery/{email}')\nasync def recover(email: str) -> None:\n"
+            "    pass\n\n\n"
+            "@router.post('/webhooks/stripe')\nasync def stripe(request: Request) -> None:\n"
+            "    pass\n\n\n"
+            "@router.post('/search')\nasync def search_users(body: UserSearch) -> list[str]:\n"
+            "    return []\n",
+            note="an auth dependency, a public path, an alias named like auth, route "
+            "dependencies, sign-up, password recovery, a webhook and a POST search",
+        ),
+        Case(
+            files={
+                "app/security.py": (
+                    "from typing import Annotated\n\nfrom fastapi import Depends, Security\n"
+                    "from fastapi.security import OAuth2PasswordBearer\n\n"
+                    "scheme = OAuth2PasswordBearer(tokenUrl='/token')\n\n\n"
+                    "async def resolve_user(token: Annotated[str, Depends(scheme)]) -> str:\n"
+                    "    return token\n\n\n"
+                    "Who = Annotated[str, Depends(resolve_user)]\nCaller = Who\n\n\n"
+                    "def get_order_service(user: Who) -> object:\n    return object()\n"
+                ),
+                "app/routers/orders.py": (
+                    "from typing import Annotated\n\nfrom fastapi import APIRouter, Depends\n\n"
+                    "from app.security import Caller, get_order_service\n\n"
+                    "router = APIRouter(prefix='/orders')\n"
+                    "admin = APIRouter(prefix='/admin', dependencies=[Depends(object)])\n\n\n"
+                    "@router.post('', status_code=201)\nasync def create(user: Caller) -> None:\n"
+                    "    pass\n\n\n"
+                    "@router.delete('/{order_id}', status_code=204)\n"
+                    "async def delete(order_id: int, svc=Depends(get_order_service)) -> None:\n"
+                    "    pass\n\n\n"
+                    "@admin.put('/flags')\nasync def flags() -> None:\n    pass\n"
+                ),
+                "app/main.py": (
+                    "from fastapi import Depends, FastAPI\n\nfrom app.routers import orders\n\n"
+                    "app = FastAPI()\napp.include_router(orders.router, dependencies=[Depends("
+                    "orders.Caller)])\n\n\n@app.post('/health/restart')\n"
+                    "async def restart() -> None:\n    pass\n"
+                ),
+            },
+            hits=0,
+            note="an alias of another module, a dependency that depends on auth, router and "
+            "include dependencies, a health path",
+        ),
+    )
+    bad: ClassVar[tuple[Case, ...]] = (
+        Case.bad(
+            "@router.delete('/{user_id}', status_code=status.HTTP_204_NO_CONTENT)\n"
+            "async def delete_user(user_id: int, service: UserServiceDep) -> None:\n"
+            "    await service.delete(user_id)\n",
+            path="app/routers/users.py",
+        ),
+        Case(
+            files={
+                "app/deps.py": (
+                    "from typing import Annotated\n\nfrom fastapi import Depends\n\n\n"
+                    "def get_db() -> object:\n    return object()\n\n\n"
+                    "def get_service(db: Annotated[object, Depends(get_db)]) -> object:\n"
+                    "    return object()\n\n\n"
+                    "ServiceDep = Annotated[object, Depends(get_service)]\n"
+                ),
+                "app/main.py": (
+                    "from fastapi import Depends, FastAPI, Request\n\nfrom app.deps import "
+                    "ServiceDep\n\napp = FastAPI()\n\n\n"
+                    "@app.post('/checkout')\nasync def checkout(request: Request) -> None:\n"
+                    "    token = request.headers.get('Authorization')\n\n\n"
+                    "@app.api_route('/items/{item_id}', methods=['GET', 'PATCH'])\n"
+                    "async def item(item_id: int, svc: ServiceDep, db=Depends(get_db)) -> None:\n"
+                    "    pass\n\n\n"
+                    "@app.post('/registration-check')\nasync def check() -> None:\n    pass\n"
+                ),
+            },
+            hits=3,
+            note="auth by hand in the body, dependencies that lead to no auth, a path that only "
+            "contains a public word",
+        ),
+    )
+
+    def enter_handler(self, handler: Handler) -> None:
+        """Report a mutating route with no auth dependency."""
+        methods = handler.methods & MUTATING
+        paths = [*handler.paths, *self._full_paths(handler)]
+        if not methods or self._public(paths) or self._read_only(handler, paths):
+            return
+        if any(self._auth_param(p, 0) for p in self.handler_params(handler)):
+            return
+        if any(route.keyword("dependencies") is not None for route in handler.routes):
+            return
+        if any(self._guarded_owner(route.owner) for route in handler.routes):
+            return
+        path = paths[-1] if paths else "..."
+        self.report(
+            handler.node.name,
+            f"{'/'.join(sorted(methods))} `{path}` (`{handler.name}`) declares no auth "
+            "dependency; unless it is meant to be public, require one "
+            "(`current_user: Annotated[User, Depends(get_current_user)]` or router "
+            "`dependencies=[...]`)",
+        )
+
+    def _public(self, paths: list[str]) -> bool:
+        endings = public_paths(self.context.params.get(PUBLIC_PARAM, DEFAULT_PUBLIC))
+        if any(is_health_path(path) or _auth_flow(path) for path in paths):
+            return True
+        return any(ends_with(path, ending) for path in paths for ending in endings)
+
+    @staticmethod
+    def _read_only(handler: Handler, paths: list[str]) -> bool:
+        """A POST search (``POST /search``, ``search_orders``): it reads, it does not write."""
+        if handler.methods & MUTATING != {"POST"}:
+            return False
+        segments = {segment.lower() for path in paths for segment in path.split("/")}
+        return bool(segments & READ_ONLY_SEGMENTS) or bool(READ_ONLY_NAME.search(handler.name))
+
+    def _full_paths(self, handler: Handler) -> list[str]:
+        """Decorator paths behind their router's literal prefix."""
+        full: list[str] = []
+        for route in handler.routes:
+            found = self.index.assigned_call(route.owner)
+            prefix = keyword_value(found[0], "prefix") if found is not None else None
+            if isinstance(prefix, ast.Constant) and isinstance(prefix.value, str):
+                full.append(prefix.value + (route.path or ""))
+        return full
+
+    def _auth_param(self, param: ParamInfo, depth: int) -> bool:
+        marker = param.marker
+        if marker is not None and marker.kind == "header":
+            return AUTH_HEADERS.search(param.name.lower()) is not None
+        if _visibly_auth(param):
+            return True
+        if marker is None or marker.kind != "depends":
+            return False
+        if auth_like(marker.target) or auth_like(param.name):
+            return True
+        return self._depends_on_auth(marker.target, depth)
+
+    def _depends_on_auth(self, target: str | None, depth: int) -> bool:
+        """Whether a dependency function of the sample takes an auth dependency itself."""
+        if target is None or depth >= _MAX_DEPTH:
+            return False
+        found = self.index.function(target)
+        if found is None:
+            return False
+        params = self.index.function_params(found[0], found[1])
+        return any(self._auth_param(p, depth + 1) for p in params)
+
+    def _guarded_owner(self, owner: str) -> bool:
+        """``dependencies=`` on the router, an include mounting it, or the app."""
+        return any(
+            keyword_value(call, "dependencies") is not None
+            for _, call, _ in self.index.mount_calls(owner)
+        )
