@@ -9,6 +9,7 @@ the checks, which need its exact positions and comments.
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from rulepack.evaluator.checks.facts import (
@@ -44,11 +45,27 @@ def _absolute(module: str | None, level: int, package: str) -> str:
     return ".".join([*base, *([module] if module else [])])
 
 
+_BODIES = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Every statement at any depth, without visiting expressions (imports are statements)."""
+    for statement in body:
+        yield statement
+        for attribute in _BODIES:
+            nested = getattr(statement, attribute, None)
+            if isinstance(nested, list):
+                yield from _statements([n for n in nested if isinstance(n, ast.stmt)])
+                for child in nested:  # except handlers and match cases hold bodies themselves
+                    if isinstance(child, ast.ExceptHandler | ast.match_case):
+                        yield from _statements(child.body)
+
+
 def import_map(tree: ast.Module, module_name: str) -> ImportMap:
     """Every ``import`` and ``from ... import`` of the module (at any depth), as an ImportMap."""
     package = module_name.rsplit(".", 1)[0] if "." in module_name else ""
     names: dict[str, str] = {}
-    for node in ast.walk(tree):
+    for node in _statements(tree.body):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.asname:

@@ -15,7 +15,7 @@ import ast
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import ClassVar
+from typing import ClassVar, TypeVar, cast
 
 import libcst as cst
 from libcst.metadata import PositionProvider
@@ -68,6 +68,9 @@ class ModuleContext:
     params: Mapping[str, ParamValue] = field(default_factory=dict)
 
 
+_T = TypeVar("_T")
+
+
 @dataclass(frozen=True)
 class ProjectFacts:
     """The facts of every module of a sample, and its files."""
@@ -77,6 +80,15 @@ class ProjectFacts:
     texts: Mapping[str, str] = field(default_factory=dict)  # non-Python files checks may read
     sources: Mapping[str, str] = field(default_factory=dict)  # Python files that parse
     trees: Mapping[str, ast.Module] = field(default_factory=dict)  # their ``ast`` trees
+    # Results derived from the facts that several checks (or one check on every module) need;
+    # computed once per sample by :meth:`cached`.
+    _memo: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
+
+    def cached(self, key: str, compute: Callable[[], _T]) -> _T:
+        """``compute()``, evaluated once per sample for ``key`` (use a unique, dotted key)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return cast("_T", self._memo[key])
 
     def module(self, path: str) -> ModuleFacts | None:
         """The facts of the module at ``path``, if it parsed."""

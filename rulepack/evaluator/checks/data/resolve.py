@@ -224,7 +224,7 @@ class Resolver:
     @classmethod
     def for_module(cls, project: ProjectFacts, path: str, imports: ImportMap) -> Resolver:
         """The resolver of the module at ``path``."""
-        index = ModuleIndex(project)
+        index = project.cached("data.module-index", lambda: ModuleIndex(project))
         table = index.table(imports.module)
         if table is None:  # a module outside the facts (should not happen): imports only
             table = ModuleTable(imports.module, imports, {}, frozenset())

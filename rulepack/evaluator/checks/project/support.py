@@ -119,6 +119,10 @@ def app_sites(project: ProjectFacts) -> list[tuple[str, Span]]:
     Module-level apps come from the facts; an app built inside a factory function
     (``def create_app() -> FastAPI``) is found in the module's tree.
     """
+    return list(project.cached("project.app-sites", lambda: tuple(_app_sites(project))))
+
+
+def _app_sites(project: ProjectFacts) -> list[tuple[str, Span]]:
     sites: list[tuple[str, Span]] = []
     for module in project.modules:
         if is_test_path(module.path):
