@@ -380,14 +380,17 @@ def _split(values: list[str] | None) -> list[str]:
     return [part.strip() for value in values or () for part in value.split(",") if part.strip()]
 
 
+PathsArgument = Annotated[
+    list[Path] | None,
+    typer.Argument(
+        metavar="[PATH]...", help="Python files or project directories.", show_default=False
+    ),
+]
+
+
 @app.command("eval")
 def eval_command(
-    paths: Annotated[
-        list[Path] | None,
-        typer.Argument(
-            metavar="[PATH]...", help="Python files or project directories.", show_default=False
-        ),
-    ] = None,
+    paths: PathsArgument = None,
     samples: Annotated[
         Path | None,
         typer.Option(
@@ -460,12 +463,7 @@ def eval_command(
 
 @app.command()
 def fix(
-    paths: Annotated[
-        list[Path] | None,
-        typer.Argument(
-            metavar="[PATH]...", help="Python files or project directories.", show_default=False
-        ),
-    ] = None,
+    paths: PathsArgument = None,
     diff: Annotated[
         bool, typer.Option("--diff", help="Print a unified diff and write nothing.")
     ] = False,

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import ClassVar
 
-from rulepack.evaluator.checks.base import Case, Hit, ProjectCheck, ProjectFacts
+from rulepack.evaluator.checks.base import Case, Hit, ProjectCheck
 from rulepack.evaluator.checks.data.layout import MIGRATION_DIRS, is_alembic_module, is_test_path
 from rulepack.evaluator.checks.data.orm_models import Models, span_of
 from rulepack.evaluator.checks.facts import Span
-from rulepack.rules.model import ParamValue
 
 MANIFESTS = frozenset({"pyproject.toml", "requirements.txt", "setup.py", "setup.cfg", "Pipfile"})
 FIRST_LINE = Span(1, 1, 1, 1)
@@ -99,17 +98,10 @@ class Migrations(ProjectCheck):
         ),
     )
 
-    def __init__(self, project: ProjectFacts, params: Mapping[str, ParamValue]) -> None:
-        """Prepare to read the sample's models once."""
-        super().__init__(project, params)
-        self._models: Models | None = None
-
     @property
     def models(self) -> Models:
-        """The sample's models, read once."""
-        if self._models is None:
-            self._models = Models.of(self.project)
-        return self._models
+        """The sample's models, read once per sample (shared with other checks)."""
+        return self.project.cached("data.models", lambda: Models.of(self.project))
 
     def applies(self) -> bool:
         """Samples with ORM models or a ``create_all`` call."""

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
 from rulepack.evaluator.checks.ast_facts import ast_dotted
-from rulepack.evaluator.checks.base import Case, Hit, ProjectCheck, ProjectFacts
+from rulepack.evaluator.checks.base import Case, Hit, ProjectCheck
 from rulepack.evaluator.checks.data.layout import is_app_module
 from rulepack.evaluator.checks.data.orm_models import Model, Models
 from rulepack.evaluator.checks.data.resolve import ModuleTable
 from rulepack.evaluator.checks.data.support import last_name
-from rulepack.rules.model import ParamValue
 
 FILTERS = frozenset({"where", "filter"})
 ORDERS = frozenset({"order_by"})
@@ -148,17 +147,10 @@ class UnindexedFilterColumn(ProjectCheck):
         ),
     )
 
-    def __init__(self, project: ProjectFacts, params: Mapping[str, ParamValue]) -> None:
-        """Prepare to read the sample's models once."""
-        super().__init__(project, params)
-        self._models: Models | None = None
-
     @property
     def models(self) -> Models:
-        """The sample's models, read once."""
-        if self._models is None:
-            self._models = Models.of(self.project)
-        return self._models
+        """The sample's models, read once per sample (shared with other checks)."""
+        return self.project.cached("data.models", lambda: Models.of(self.project))
 
     def applies(self) -> bool:
         """Samples with ORM models."""

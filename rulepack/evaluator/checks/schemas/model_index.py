@@ -15,7 +15,7 @@ import ast
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-from rulepack.evaluator.checks.ast_facts import ast_dotted
+from rulepack.evaluator.checks.ast_facts import ast_dotted, import_map
 from rulepack.evaluator.checks.base import ProjectFacts
 from rulepack.evaluator.checks.facts import ROUTE_METHODS
 from rulepack.evaluator.checks.imports import ImportMap
@@ -128,24 +128,8 @@ def top_level_statements(body: Iterable[ast.stmt]) -> Iterator[ast.stmt]:
 
 
 def top_level_imports(tree: ast.Module, module: str) -> ImportMap:
-    """The names a module's top-level imports bind (a cheap ``import_map``)."""
-    package = module.rsplit(".", 1)[0] if "." in module else ""
-    names: dict[str, str] = {}
-    for statement in top_level_statements(tree.body):
-        if isinstance(statement, ast.Import):
-            for alias in statement.names:
-                if alias.asname:
-                    names[alias.asname] = alias.name
-                else:
-                    head = alias.name.split(".")[0]
-                    names[head] = head
-        elif isinstance(statement, ast.ImportFrom):
-            base = _absolute(statement.module, statement.level, package)
-            for alias in statement.names:
-                if alias.name != "*":
-                    target = f"{base}.{alias.name}" if base else alias.name
-                    names[alias.asname or alias.name] = target
-    return ImportMap(module=module, names=names)
+    """The names a module's imports bind."""
+    return import_map(tree, module)
 
 
 def annotation_leaves(node: ast.expr) -> list[ast.expr]:
