@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import ClassVar
 
 import libcst as cst
@@ -78,16 +80,21 @@ UNKNOWN_SESSION_METHODS = frozenset(
 )
 REDIS_PURE = frozenset({"pipeline", "pubsub", "lock", "register_script", "client"})
 HTTP_METHODS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request"})
-RECEIVER_METHODS: dict[Kind, tuple[frozenset[str] | None, str]] = {
-    Kind.HASHER: (frozenset({"hash", "verify", "verify_and_update", "hash_password"}), CPU),
-    Kind.SYNC_SESSION: (SESSION_METHODS, DB),
-    Kind.DB_CONNECTION: (SESSION_METHODS, DB),
-    Kind.SESSION: (UNKNOWN_SESSION_METHODS, DB),
-    Kind.SYNC_ENGINE: (frozenset({"connect", "begin", "execute", "dispose", "raw_connection"}), DB),
-    Kind.SYNC_REDIS: (None, DB),  # every command
-    Kind.URLLIB3: (frozenset({"request", "urlopen", "request_encode_body"}), IO),
-    Kind.REQUESTS: (HTTP_METHODS | {"send"}, IO),
-}
+RECEIVER_METHODS: Mapping[Kind, tuple[frozenset[str] | None, str]] = MappingProxyType(
+    {
+        Kind.HASHER: (frozenset({"hash", "verify", "verify_and_update", "hash_password"}), CPU),
+        Kind.SYNC_SESSION: (SESSION_METHODS, DB),
+        Kind.DB_CONNECTION: (SESSION_METHODS, DB),
+        Kind.SESSION: (UNKNOWN_SESSION_METHODS, DB),
+        Kind.SYNC_ENGINE: (
+            frozenset({"connect", "begin", "execute", "dispose", "raw_connection"}),
+            DB,
+        ),
+        Kind.SYNC_REDIS: (None, DB),  # every command
+        Kind.URLLIB3: (frozenset({"request", "urlopen", "request_encode_body"}), IO),
+        Kind.REQUESTS: (HTTP_METHODS | {"send"}, IO),
+    }
+)
 
 
 class BlockingInAsync(ScopedCheck):
@@ -226,7 +233,7 @@ class BlockingInAsync(ScopedCheck):
             and looks_like_orm(node)
         ):
             kind = Kind.SESSION
-        if kind not in RECEIVER_METHODS:
+        if kind is None or kind not in RECEIVER_METHODS:
             return
         methods, advice = RECEIVER_METHODS[kind]
         if methods is not None and method not in methods:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import ClassVar
 
 from rulepack.evaluator.checks.base import Case, Hit, ProjectCheck
@@ -20,7 +21,7 @@ from rulepack.evaluator.checks.project.support import (
 
 ENGINE = "engine"
 CLIENT = "client"
-FACTORIES: dict[str, str] = {
+FACTORIES: Mapping[str, str] = MappingProxyType({
     **dict.fromkeys(
         (
             "sqlalchemy.ext.asyncio.create_async_engine",
@@ -44,11 +45,13 @@ FACTORIES: dict[str, str] = {
         ),
         CLIENT,
     ),
-}  # fmt: skip
-RELEASES: dict[str, frozenset[str]] = {
-    ENGINE: frozenset({"dispose"}),
-    CLIENT: frozenset({"aclose", "close", "disconnect", "terminate"}),
-}
+})  # fmt: skip
+RELEASES: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        ENGINE: frozenset({"dispose"}),
+        CLIENT: frozenset({"aclose", "close", "disconnect", "terminate"}),
+    }
+)
 RELEASE_NAMES = frozenset().union(*RELEASES.values())
 CONTEXT_MANAGERS = frozenset({"contextlib.asynccontextmanager", "contextlib.contextmanager"})
 CACHES = frozenset({"functools.cache", "functools.lru_cache", "functools.cached_property"})
@@ -208,7 +211,7 @@ class _ModuleScan:
             if not isinstance(node, ast.Call) or id(node) in self.managed:
                 continue
             factory = qualified(self.imports, node.func)
-            if factory in FACTORIES:
+            if factory is not None and factory in FACTORIES:
                 yield Creation(factory, FACTORIES[factory], self.path, ast_span(node))
 
     def release_contexts(self) -> Iterator[tuple[ast.AST, int]]:
