@@ -26,6 +26,22 @@ from rulepack.evaluator.checks.facts import (
 )
 from rulepack.evaluator.checks.imports import ImportMap
 
+_NODES = "_rulepack_nodes"
+
+
+def walk(tree: ast.AST) -> tuple[ast.AST, ...]:
+    """``ast.walk(tree)`` as a tuple, computed once per tree object.
+
+    Many project checks scan every module of a sample; the flattened node list is kept on the
+    tree itself (trees live as long as their sample's facts), so each module is walked once.
+    """
+    found = getattr(tree, _NODES, None)
+    if isinstance(found, tuple):
+        return found
+    nodes = tuple(ast.walk(tree))
+    setattr(tree, _NODES, nodes)
+    return nodes
+
 
 def ast_dotted(node: ast.expr) -> str | None:
     """``a.b.c`` for a ``Name``/``Attribute`` chain, else ``None``."""

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from typing import ClassVar
 
+from rulepack.evaluator.checks.ast_facts import walk
 from rulepack.evaluator.checks.base import Case, Hit, ProjectCheck
 from rulepack.evaluator.checks.common import int_param
 from rulepack.evaluator.checks.data.layout import is_app_code, is_app_module
@@ -127,7 +128,7 @@ class GzipMiddleware(ProjectCheck):
         for path, tree in self.project.trees.items():
             if not is_app_code(path):
                 continue
-            for node in ast.walk(tree):
+            for node in walk(tree):
                 if isinstance(node, ast.alias) and node.name.rsplit(".", 1)[-1] in COMPRESSORS:
                     # An import alone compresses nothing: its name must be used.
                     if node.asname is not None and self._uses_name(tree, node.asname):
@@ -141,7 +142,7 @@ class GzipMiddleware(ProjectCheck):
 
     @staticmethod
     def _uses_name(tree: ast.Module, name: str) -> bool:
-        return any(isinstance(node, ast.Name) and node.id == name for node in ast.walk(tree))
+        return any(isinstance(node, ast.Name) and node.id == name for node in walk(tree))
 
     def _compressed_by_proxy(self) -> bool:
         return any(

@@ -6,7 +6,7 @@ import ast
 from collections.abc import Iterator
 from typing import ClassVar
 
-from rulepack.evaluator.checks.ast_facts import ast_dotted
+from rulepack.evaluator.checks.ast_facts import ast_dotted, walk
 from rulepack.evaluator.checks.base import Case, Hit, ProjectCheck
 from rulepack.evaluator.checks.data.layout import Layer, layer_of
 from rulepack.evaluator.checks.data.orm_models import span_of
@@ -160,7 +160,7 @@ class LayerContract(ProjectCheck):
             table = index.table(module.module)
             if layer is None or tree is None or table is None:
                 continue
-            for node in ast.walk(tree):
+            for node in walk(tree):
                 if isinstance(node, ast.Import | ast.ImportFrom):
                     problem = self._problem(node, layer, table, tree, layers)
                     if problem is not None:
@@ -230,7 +230,7 @@ def _used_through_module(node: ast.Import, tree: ast.Module, banned: frozenset[s
     if not heads:
         return []
     used = set()
-    for inner in ast.walk(tree):
+    for inner in walk(tree):
         if isinstance(inner, ast.Attribute) and inner.attr in banned:
             head = ast_dotted(inner.value)
             if head is not None and head.split(".", 1)[0] in heads:

@@ -6,6 +6,7 @@ import ast
 from collections.abc import Iterator
 from typing import ClassVar
 
+from rulepack.evaluator.checks.ast_facts import walk
 from rulepack.evaluator.checks.base import Case, Hit, ProjectCheck
 from rulepack.evaluator.checks.data.layout import MIGRATION_DIRS, is_alembic_module, is_test_path
 from rulepack.evaluator.checks.data.orm_models import Models, span_of
@@ -139,7 +140,7 @@ class Migrations(ProjectCheck):
             tree = self.project.trees.get(facts.path)
             if tree is None or is_test_path(facts.path) or is_alembic_module(facts):
                 continue
-            for node in ast.walk(tree):
+            for node in walk(tree):
                 if (
                     isinstance(node, ast.Attribute)
                     and node.attr == "create_all"

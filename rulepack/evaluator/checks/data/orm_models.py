@@ -11,7 +11,7 @@ import ast
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from rulepack.evaluator.checks.ast_facts import ast_dotted
+from rulepack.evaluator.checks.ast_facts import ast_dotted, walk
 from rulepack.evaluator.checks.base import ProjectFacts
 from rulepack.evaluator.checks.data.layout import is_alembic_module, is_test_path
 from rulepack.evaluator.checks.data.resolve import ModuleIndex, ModuleTable
@@ -248,7 +248,7 @@ class Models:
 
 def _migration_indexes(tree: ast.Module) -> Iterator[tuple[str, str]]:
     """``(table, column)`` pairs that Alembic operations index."""
-    for call in ast.walk(tree):
+    for call in walk(tree):
         if not isinstance(call, ast.Call):
             continue
         name = last_name(ast_dotted(call.func))

@@ -8,7 +8,7 @@ from typing import ClassVar
 
 import libcst as cst
 
-from rulepack.evaluator.checks.ast_facts import ast_dotted
+from rulepack.evaluator.checks.ast_facts import ast_dotted, walk
 from rulepack.evaluator.checks.base import Case, ModuleContext, ProjectFacts
 from rulepack.evaluator.checks.common import imports_any
 from rulepack.evaluator.checks.data.kinds import Kind
@@ -51,7 +51,7 @@ WORDS = re.compile(r"\b(?:create_async_engine|create_engine|AsyncClient|ClientSe
 def _once_called(tree: ast.Module) -> frozenset[str]:
     """Names of functions called from lifespan and startup functions of the module."""
     called: set[str] = set()
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and ONCE.search(node.name):
             for inner in ast.walk(node):
                 if isinstance(inner, ast.Call):
@@ -63,7 +63,7 @@ def _once_called(tree: ast.Module) -> frozenset[str]:
 def _lifespan_arguments(tree: ast.Module) -> frozenset[str]:
     """Names passed as ``lifespan=`` or ``on_startup=[...]`` in the module."""
     names: set[str] = set()
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, ast.keyword) and node.arg in {"lifespan", "on_startup"}:
             for inner in ast.walk(node.value):
                 if isinstance(inner, ast.Name):

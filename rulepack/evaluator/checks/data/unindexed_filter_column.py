@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
-from rulepack.evaluator.checks.ast_facts import ast_dotted
+from rulepack.evaluator.checks.ast_facts import ast_dotted, walk
 from rulepack.evaluator.checks.base import Case, Hit, ProjectCheck
 from rulepack.evaluator.checks.data.layout import is_app_module
 from rulepack.evaluator.checks.data.orm_models import Model, Models
@@ -187,7 +187,7 @@ class UnindexedFilterColumn(ProjectCheck):
             table = self.models.index.table(facts.module)
             if tree is None or table is None or not is_app_module(facts):
                 continue
-            for statement in ast.walk(tree):
+            for statement in walk(tree):
                 if isinstance(statement, ast.stmt):
                     yield from self._unindexed(
                         list(self._statement_uses(statement, table, facts.path))

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from http import HTTPStatus
 
+from rulepack.evaluator.checks.ast_facts import walk
 from rulepack.evaluator.checks.base import ProjectFacts
 from rulepack.evaluator.checks.facts import ResolvedRoute, RouteFact, RouterFact, Span
 from rulepack.evaluator.checks.imports import ImportMap
@@ -151,7 +152,7 @@ def _route_names(project: ProjectFacts) -> dict[tuple[str, int], frozenset[str]]
         lines = {route.span.line for route in module.routes}
         if tree is None or not lines:
             continue
-        for node in ast.walk(tree):
+        for node in walk(tree):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.lineno in lines:
                 values = {
                     keyword.value.value
@@ -456,7 +457,7 @@ def _base_url_with_path(tree: ast.Module) -> bool:
         and isinstance(node.value, ast.Constant)
         and isinstance(node.value.value, str)
         and re.sub(r"^[a-z]+://[^/]*", "", node.value.value).strip("/") != ""
-        for node in ast.walk(tree)
+        for node in walk(tree)
     )
 
 

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rulepack.evaluator.checks.ast_facts import walk
 from rulepack.evaluator.checks.base import Case, Hit, ProjectCheck, ProjectFacts
 from rulepack.evaluator.checks.facts import Span
 from rulepack.evaluator.checks.imports import ImportMap
@@ -255,7 +256,7 @@ def getenv_variables(project: ProjectFacts) -> Iterator[EnvVariable]:
         imports = imports_of(path, tree)
         constants = module_constants(tree)
         readers = ENV_READERS | _config_instances(tree, imports)
-        for node in ast.walk(tree):
+        for node in walk(tree):
             if not isinstance(node, ast.Call | ast.Subscript):
                 continue
             key = _read_key(node, imports, constants, readers)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import ClassVar
 
+from rulepack.evaluator.checks.ast_facts import walk
 from rulepack.evaluator.checks.base import Case, Hit, ProjectCheck
 from rulepack.evaluator.checks.common import imports_any
 from rulepack.evaluator.checks.facts import Span
@@ -120,7 +121,7 @@ def _event_handler(node: Function, event: str) -> bool:
 def _registered_handlers(tree: ast.Module, event: str) -> set[str]:
     """Functions registered with ``add_event_handler(event, f)`` or ``on_<event>=[f]``."""
     names: set[str] = set()
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if not isinstance(node, ast.Call):
             continue
         func = node.func
@@ -163,7 +164,7 @@ def _is_lifespan(node: Function, imports: ImportMap) -> bool:
 def _self_managed(tree: ast.AST) -> set[int]:
     """``id`` of calls whose result a ``with`` statement or an exit stack closes."""
     managed: set[int] = set()
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, ast.With | ast.AsyncWith):
             managed.update(id(item.context_expr) for item in node.items)
         elif (

@@ -6,7 +6,7 @@ import ast
 import sys
 from collections.abc import Iterator, Mapping
 
-from rulepack.evaluator.checks.ast_facts import ast_dotted, import_map
+from rulepack.evaluator.checks.ast_facts import ast_dotted, import_map, walk
 from rulepack.evaluator.checks.base import ProjectFacts
 from rulepack.evaluator.checks.facts import FASTAPI_APP, Span
 from rulepack.evaluator.checks.imports import ImportMap
@@ -134,7 +134,7 @@ def _app_sites(project: ProjectFacts) -> list[tuple[str, Span]]:
         if tree is None or not module.imports_fastapi:
             continue
         imports = imports_of(module.path, tree)
-        for node in ast.walk(tree):
+        for node in walk(tree):
             if isinstance(node, ast.Call) and qualified(imports, node.func) in FASTAPI_APP:
                 sites.append((module.path, ast_span(node)))
                 break
@@ -249,13 +249,13 @@ def module_constants(tree: ast.Module) -> dict[str, str]:
 
 def functions(tree: ast.AST) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef]:
     """Every function and method in ``tree``, at any depth."""
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             yield node
 
 
 def string_constants(tree: ast.AST) -> Iterator[str]:
     """Every string literal in ``tree``."""
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             yield node.value

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from typing import ClassVar
 
+from rulepack.evaluator.checks.ast_facts import walk
 from rulepack.evaluator.checks.base import Case, Hit, ProjectCheck
 from rulepack.evaluator.checks.imports import ImportMap
 from rulepack.evaluator.checks.project.endpoints import HTTP_METHODS, PathEvaluator, TestSuite
@@ -105,7 +106,7 @@ def _uses_in_process_client(path: str, tree: ast.Module) -> bool:
     imports = imports_of(path, tree)
     if any(_in_process(target) for target in imports.names.values()):
         return True
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, ast.Attribute | ast.Name) and _in_process(qualified(imports, node)):
             return True
         if (

@@ -22,7 +22,7 @@ from types import MappingProxyType
 
 import libcst as cst
 
-from rulepack.evaluator.checks.ast_facts import ast_dotted, import_map
+from rulepack.evaluator.checks.ast_facts import ast_dotted, import_map, walk
 from rulepack.evaluator.checks.base import ModuleContext, ProjectFacts
 from rulepack.evaluator.checks.facts import IncludeFact
 from rulepack.evaluator.checks.imports import ImportMap
@@ -392,7 +392,7 @@ class SampleIndex:
         tree = self.project.trees.get(path)
         if tree is None:
             return None
-        for node in ast.walk(tree):
+        for node in walk(tree):
             if (
                 isinstance(node, ast.Call)
                 and node.lineno == include.span.line

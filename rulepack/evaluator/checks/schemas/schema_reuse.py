@@ -9,6 +9,7 @@ from typing import ClassVar
 
 import libcst as cst
 
+from rulepack.evaluator.checks.ast_facts import walk
 from rulepack.evaluator.checks.base import Case, ModuleCheck, ModuleContext, ProjectFacts
 from rulepack.evaluator.checks.facts import ModuleFacts, keyword
 from rulepack.evaluator.checks.schemas.cst_types import (
@@ -214,7 +215,7 @@ class SchemaReuse(ModuleCheck):
         self.index = SchemaIndex.of(context.project)
         self.last_names = frozenset(last_part(name) for name in self.index.classes)
         tree = context.project.trees.get(context.path)
-        statements = list(ast.walk(tree)) if tree is not None else []
+        statements = list(walk(tree)) if tree is not None else []
         self.star_import = any(
             isinstance(statement, ast.ImportFrom) and any(a.name == "*" for a in statement.names)
             for statement in statements

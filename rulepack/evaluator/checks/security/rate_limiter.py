@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from typing import ClassVar
 
+from rulepack.evaluator.checks.ast_facts import walk
 from rulepack.evaluator.checks.base import Case, Hit, ProjectCheck
 from rulepack.evaluator.checks.facts import IncludeFact, ModuleFacts, RouteFact
 from rulepack.evaluator.checks.security.support import is_test_path
@@ -36,7 +37,7 @@ AUTH_MODULES = frozenset({"auth", "login", "authentication", "oauth", "oauth2", 
 
 def _limiter_names(tree: ast.Module) -> bool:
     """Whether a module names a limiter (``limiter``, ``RateLimitMiddleware``, ``throttle``)."""
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, ast.Name):
             name = node.id
         elif isinstance(node, ast.Attribute):

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from rulepack.evaluator.checks.ast_facts import ast_dotted
+from rulepack.evaluator.checks.ast_facts import ast_dotted, walk
 from rulepack.evaluator.checks.base import ProjectFacts
 from rulepack.evaluator.checks.facts import Span, route_call, string_value
 from rulepack.evaluator.checks.imports import ImportMap, dotted
@@ -320,7 +320,7 @@ def handler_registrations(tree: ast.Module) -> Iterator[tuple[ast.expr, str | No
     ``@app.exception_handler(X)``, ``app.add_exception_handler(X, handler)`` and
     ``FastAPI(exception_handlers={X: handler})``; the name is ``None`` when not a plain name.
     """
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             for decorator in node.decorator_list:
                 if (
