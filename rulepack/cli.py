@@ -380,6 +380,12 @@ def _split(values: list[str] | None) -> list[str]:
     return [part.strip() for value in values or () for part in value.split(",") if part.strip()]
 
 
+SelectOption = Annotated[
+    list[str] | None, typer.Option("--select", help="Rule ids or prefixes (comma-separated).")
+]
+IgnoreOption = Annotated[
+    list[str] | None, typer.Option("--ignore", help="Rule ids or prefixes to leave out.")
+]
 PathsArgument = Annotated[
     list[Path] | None,
     typer.Argument(
@@ -400,12 +406,8 @@ def eval_command(
         ),
     ] = None,
     pack: PackOption = None,
-    select: Annotated[
-        list[str] | None, typer.Option("--select", help="Rule ids or prefixes (comma-separated).")
-    ] = None,
-    ignore: Annotated[
-        list[str] | None, typer.Option("--ignore", help="Rule ids or prefixes to leave out.")
-    ] = None,
+    select: SelectOption = None,
+    ignore: IgnoreOption = None,
     output_format: Annotated[
         ReportOption, typer.Option("--format", "-f", help="Report format.")
     ] = ReportOption.TABLE,
@@ -468,12 +470,8 @@ def fix(
         bool, typer.Option("--diff", help="Print a unified diff and write nothing.")
     ] = False,
     pack: PackOption = None,
-    select: Annotated[
-        list[str] | None, typer.Option("--select", help="Rule ids or prefixes (comma-separated).")
-    ] = None,
-    ignore: Annotated[
-        list[str] | None, typer.Option("--ignore", help="Rule ids or prefixes to leave out.")
-    ] = None,
+    select: SelectOption = None,
+    ignore: IgnoreOption = None,
 ) -> None:
     """Apply the safe fixes: status constants, model_config, lifespan, and ruff's own."""
     from rulepack.evaluator.samples import discover  # noqa: PLC0415

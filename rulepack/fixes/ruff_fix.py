@@ -20,7 +20,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from rulepack.evaluator.checks.ast_facts import ast_dotted
+from rulepack.evaluator.checks.ast_facts import absolute_module, ast_dotted
 from rulepack.evaluator.checks.runner import module_name_for
 from rulepack.fixes.edits import bound_names
 from rulepack.rules.tool_codes import ruff_binary
@@ -95,7 +95,7 @@ def _taken(trees: Mapping[str, ast.Module]) -> Iterator[tuple[str, str, str]]:
             if isinstance(node, ast.Import):
                 bound.update({alias.asname or alias.name: alias.name for alias in node.names})
             elif isinstance(node, ast.ImportFrom):
-                base = _absolute(node.module, node.level, package)
+                base = absolute_module(node.module, node.level, package)
                 for alias in node.names:
                     yield path, base, alias.name
                     submodule = f"{base}.{alias.name}" if base else alias.name
@@ -113,14 +113,6 @@ def _attributes_read(
             owner = ast_dotted(node.value)
             if owner is not None and owner in modules:
                 yield path, modules[owner], node.attr
-
-
-def _absolute(module: str | None, level: int, package: str) -> str:
-    if not level:
-        return module or ""
-    parts = package.split(".") if package else []
-    base = parts[: max(0, len(parts) - (level - 1))]
-    return ".".join([*base, *([module] if module else [])])
 
 
 def _same(target: str, module: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 import pytest
 
+from rulepack.evaluator.checks.common import is_test_path
 from rulepack.evaluator.checks.runner import run_checks
 from rulepack.evaluator.checks.security import CHECKS
 from rulepack.evaluator.checks.security.env_outside_settings import EnvOutsideSettings
@@ -15,10 +16,7 @@ from rulepack.evaluator.checks.security.hardcoded_config import (
 )
 from rulepack.evaluator.checks.security.hardcoded_secret import credential_url, is_secret_name
 from rulepack.evaluator.checks.security.settings import settings_path
-from rulepack.evaluator.checks.security.support import (
-    interpolation_kind,
-    is_test_path,
-)
+from rulepack.evaluator.checks.security.support import interpolation_kind
 
 SETTINGS = (
     "from pydantic_settings import BaseSettings\n\n\n"

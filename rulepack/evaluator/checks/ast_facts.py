@@ -53,7 +53,8 @@ def ast_dotted(node: ast.expr) -> str | None:
     return None
 
 
-def _absolute(module: str | None, level: int, package: str) -> str:
+def absolute_module(module: str | None, level: int, package: str) -> str:
+    """The module ``from <dots><module> import ...`` names, seen from ``package``."""
     if level == 0:
         return module or ""
     parts = package.split(".") if package else []
@@ -90,7 +91,7 @@ def import_map(tree: ast.Module, module_name: str) -> ImportMap:
                     head = alias.name.split(".")[0]
                     names[head] = head
         elif isinstance(node, ast.ImportFrom):
-            base = _absolute(node.module, node.level, package)
+            base = absolute_module(node.module, node.level, package)
             for alias in node.names:
                 if alias.name == "*":
                     continue

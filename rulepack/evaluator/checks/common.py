@@ -47,6 +47,7 @@ FRAMEWORK_ROUTERS = frozenset(
     {"fastapi.APIRouter", "fastapi.routing.APIRouter", "starlette.routing.Router"}
 )
 FRAMEWORKS = ("fastapi", "starlette")
+TEST_DIRS = frozenset({"tests", "test", "testing"})
 HEALTH_SEGMENTS = frozenset({"health", "healthz", "livez", "readyz", "ping"})
 DOCS_PATHS = frozenset({"/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect"})
 
@@ -169,3 +170,15 @@ class HttpClasses:
         if refers_to(imports, func, self.responses, self.defined):
             return "response"
         return None
+
+
+def is_test_path(path: str) -> bool:
+    """Whether ``path`` is test code: under ``tests/``, ``test_*.py``, ``*_test.py``, conftest."""
+    parts = path.split("/")
+    name = parts[-1]
+    return (
+        any(part in TEST_DIRS for part in parts[:-1])
+        or name.startswith("test_")
+        or name.endswith("_test.py")
+        or name == "conftest.py"
+    )

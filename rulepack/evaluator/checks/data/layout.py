@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-from rulepack.evaluator.checks.common import imports_any
+from rulepack.evaluator.checks.common import imports_any, is_test_path
 from rulepack.evaluator.checks.facts import ModuleFacts
 
 TEST_DIRS = frozenset({"tests", "test", "testing"})
@@ -35,14 +35,6 @@ def _parts(path: str) -> tuple[list[str], str]:
     """The directories of ``path`` and its file stem."""
     parts = path.split("/")
     return parts[:-1], parts[-1].removesuffix(".py")
-
-
-def is_test_path(path: str) -> bool:
-    """Whether ``path`` is test code (``tests/``, ``test_*.py``, ``*_test.py``, conftest)."""
-    directories, stem = _parts(path)
-    if any(directory in TEST_DIRS for directory in directories):
-        return True
-    return stem.startswith("test_") or stem.endswith("_test") or stem == "conftest"
 
 
 def is_migration_path(path: str) -> bool:

@@ -7,7 +7,8 @@ from typing import ClassVar
 import libcst as cst
 
 from rulepack.evaluator.checks.base import Case, ProjectFacts
-from rulepack.evaluator.checks.data.layout import is_alembic_module, is_test_path
+from rulepack.evaluator.checks.common import is_test_path
+from rulepack.evaluator.checks.data.layout import is_alembic_module
 from rulepack.evaluator.checks.data.resolve import Targets
 from rulepack.evaluator.checks.data.scopes import ScopedCheck
 from rulepack.evaluator.checks.data.shapes import Form, of_cst, parse_string

@@ -8,7 +8,8 @@ from typing import ClassVar
 
 from rulepack.evaluator.checks.ast_facts import walk
 from rulepack.evaluator.checks.base import Case, Hit, ProjectCheck
-from rulepack.evaluator.checks.data.layout import MIGRATION_DIRS, is_alembic_module, is_test_path
+from rulepack.evaluator.checks.common import is_test_path
+from rulepack.evaluator.checks.data.layout import MIGRATION_DIRS, is_alembic_module
 from rulepack.evaluator.checks.data.orm_models import Models, span_of
 from rulepack.evaluator.checks.facts import Span
 

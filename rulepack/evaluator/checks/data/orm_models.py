@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 from rulepack.evaluator.checks.ast_facts import ast_dotted, walk
 from rulepack.evaluator.checks.base import ProjectFacts
-from rulepack.evaluator.checks.data.layout import is_alembic_module, is_test_path
+from rulepack.evaluator.checks.common import is_test_path
+from rulepack.evaluator.checks.data.layout import is_alembic_module
 from rulepack.evaluator.checks.data.resolve import ModuleIndex, ModuleTable
 from rulepack.evaluator.checks.data.support import ast_keyword, ast_true, last_name
 from rulepack.evaluator.checks.facts import Span

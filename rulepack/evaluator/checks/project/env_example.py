@@ -19,9 +19,9 @@ from rulepack.evaluator.checks.project.support import (
     is_application,
     is_test_path,
     module_constants,
-    module_name_for,
     qualified,
 )
+from rulepack.evaluator.checks.runner import module_name_for
 
 SETTINGS_ROOTS = frozenset(
     {

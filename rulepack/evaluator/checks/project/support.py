@@ -10,6 +10,7 @@ from rulepack.evaluator.checks.ast_facts import ast_dotted, import_map, walk
 from rulepack.evaluator.checks.base import ProjectFacts
 from rulepack.evaluator.checks.facts import FASTAPI_APP, Span
 from rulepack.evaluator.checks.imports import ImportMap
+from rulepack.evaluator.checks.runner import module_name_for
 
 if sys.version_info >= (3, 11):
     import tomllib as toml_reader
@@ -54,14 +55,6 @@ def is_test_path(path: str) -> bool:
 def is_migration_path(path: str) -> bool:
     """Whether ``path`` is in an Alembic or migrations directory."""
     return any(part in MIGRATION_DIRS for part in path.split("/")[:-1])
-
-
-def module_name_for(path: str) -> str:
-    """``app/routers/users.py`` -> ``app.routers.users``; ``pkg/__init__.py`` -> ``pkg``."""
-    parts = path.removesuffix(".py").split("/")
-    if parts and parts[-1] == "__init__":
-        parts = parts[:-1]
-    return ".".join(part for part in parts if part)
 
 
 def imports_of(path: str, tree: ast.Module) -> ImportMap:

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from rulepack.evaluator.checks.base import Case, Hit, ProjectCheck, ProjectFacts
-from rulepack.evaluator.checks.common import int_param
+from rulepack.evaluator.checks.common import int_param, is_test_path
 from rulepack.evaluator.checks.facts import Span
-from rulepack.evaluator.checks.schemas.model_index import is_migration_path, is_test_path
+from rulepack.evaluator.checks.schemas.model_index import is_migration_path
 from rulepack.rules.model import ParamValue
 
 MIN_STATEMENTS_PARAM = "min_clone_statements"

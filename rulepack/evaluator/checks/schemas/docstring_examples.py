@@ -8,13 +8,13 @@ from typing import ClassVar
 import libcst as cst
 
 from rulepack.evaluator.checks.base import Case, ModuleCheck, ModuleContext, ProjectFacts
+from rulepack.evaluator.checks.common import is_test_path
 from rulepack.evaluator.checks.facts import ModuleFacts
 from rulepack.evaluator.checks.imports import dotted
 from rulepack.evaluator.checks.schemas.cst_types import call_name, metadata
 from rulepack.evaluator.checks.schemas.model_index import (
     DEPENDENCY_MARKERS,
     is_migration_path,
-    is_test_path,
     last_part,
 )
 

@@ -6,12 +6,11 @@ from collections.abc import Iterator, Mapping
 from typing import ClassVar
 
 from rulepack.evaluator.checks.base import Case, Hit, ProjectCheck, ProjectFacts
-from rulepack.evaluator.checks.common import int_param
+from rulepack.evaluator.checks.common import int_param, is_test_path
 from rulepack.evaluator.checks.facts import Span
 from rulepack.evaluator.checks.schemas.model_index import (
     ClassDecl,
     SchemaIndex,
-    is_test_path,
     last_part,
 )
 from rulepack.rules.model import ParamValue

@@ -86,30 +86,10 @@ def last_part(name: str) -> str:
     return name.rsplit(".", 1)[-1]
 
 
-def is_test_path(path: str) -> bool:
-    """Whether ``path`` is a test module (``tests/``, ``test_*.py``, ``*_test.py``, conftest)."""
-    parts = path.split("/")
-    name = parts[-1]
-    return (
-        any(part in {"tests", "test", "testing"} for part in parts[:-1])
-        or name.startswith("test_")
-        or name.endswith("_test.py")
-        or name == "conftest.py"
-    )
-
-
 def is_migration_path(path: str) -> bool:
     """Whether ``path`` is an Alembic migration script (``.../versions/*.py``)."""
     parts = path.split("/")
     return len(parts) >= 2 and parts[-2] == "versions"
-
-
-def _absolute(module: str | None, level: int, package: str) -> str:
-    if level == 0:
-        return module or ""
-    parts = package.split(".") if package else []
-    base = parts[: len(parts) - (level - 1)] if level - 1 <= len(parts) else []
-    return ".".join([*base, *([module] if module else [])])
 
 
 def top_level_statements(body: Iterable[ast.stmt]) -> Iterator[ast.stmt]:

@@ -12,6 +12,7 @@ import libcst as cst
 from libcst.metadata import PositionProvider
 
 from rulepack.evaluator.checks.base import Case, ModuleCheck, ModuleContext, ProjectFacts
+from rulepack.evaluator.checks.common import is_test_path
 from rulepack.evaluator.checks.facts import ModuleFacts, string_value
 from rulepack.evaluator.checks.imports import dotted
 from rulepack.evaluator.checks.schemas.cst_types import route_methods
@@ -20,7 +21,6 @@ from rulepack.evaluator.checks.schemas.model_index import (
     ORM_BASE_CLASSES,
     SQLMODEL_ROOTS,
     is_migration_path,
-    is_test_path,
 )
 from rulepack.evaluator.checks.sync_route_handler import is_route_owner
 

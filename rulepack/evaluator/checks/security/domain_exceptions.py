@@ -8,14 +8,13 @@ from typing import ClassVar
 import libcst as cst
 
 from rulepack.evaluator.checks.base import Case, ModuleCheck, ModuleContext, ProjectFacts
-from rulepack.evaluator.checks.common import HttpClasses
+from rulepack.evaluator.checks.common import HttpClasses, is_test_path
 from rulepack.evaluator.checks.facts import ModuleFacts
 from rulepack.evaluator.checks.security.support import (
     builtin_name,
     exception_classes,
     is_http_function,
     is_route_function,
-    is_test_path,
 )
 
 SERVICE_DIRS = frozenset(

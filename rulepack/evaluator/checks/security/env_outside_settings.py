@@ -7,13 +7,14 @@ from typing import ClassVar
 import libcst as cst
 
 from rulepack.evaluator.checks.base import Case, ModuleCheck, ModuleContext, ProjectFacts
+from rulepack.evaluator.checks.common import is_test_path
 from rulepack.evaluator.checks.facts import ModuleFacts
 from rulepack.evaluator.checks.security.settings import (
     SETTINGS_MODULE_PARAM,
     is_settings_module,
     settings_classes,
 )
-from rulepack.evaluator.checks.security.support import is_test_path, iter_targets
+from rulepack.evaluator.checks.security.support import iter_targets
 
 ENV_CALLS = frozenset({"os.getenv", "os.getenvb", "os.environ.get", "os.environb.get"})
 ENVIRON = frozenset({"os.environ", "os.environb"})

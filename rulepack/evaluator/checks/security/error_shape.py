@@ -22,13 +22,13 @@ from rulepack.evaluator.checks.common import (
     RESPONSE_NAMES,
     defined_classes,
     imports_any,
+    is_test_path,
 )
 from rulepack.evaluator.checks.facts import ModuleFacts, Span
 from rulepack.evaluator.checks.imports import ImportMap
 from rulepack.evaluator.checks.security.support import (
     ast_span,
     handler_registrations,
-    is_test_path,
 )
 from rulepack.evaluator.checks.sync_route_handler import is_route_owner
 

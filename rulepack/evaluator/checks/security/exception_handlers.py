@@ -13,14 +13,13 @@ from typing import ClassVar
 
 from rulepack.evaluator.checks.ast_facts import ast_dotted, import_map
 from rulepack.evaluator.checks.base import Case, Hit, ProjectCheck
-from rulepack.evaluator.checks.common import HTTP_EXCEPTIONS
+from rulepack.evaluator.checks.common import HTTP_EXCEPTIONS, is_test_path
 from rulepack.evaluator.checks.facts import ModuleFacts, Span
 from rulepack.evaluator.checks.imports import ImportMap
 from rulepack.evaluator.checks.security.support import (
     BUILTIN_EXCEPTIONS,
     exception_classes,
     handler_registrations,
-    is_test_path,
 )
 from rulepack.evaluator.checks.sync_route_handler import is_route_owner
 

@@ -8,10 +8,11 @@ from typing import ClassVar
 import libcst as cst
 
 from rulepack.evaluator.checks.base import Case, ModuleCheck, ModuleContext, ProjectFacts
+from rulepack.evaluator.checks.common import is_test_path
 from rulepack.evaluator.checks.facts import ModuleFacts
 from rulepack.evaluator.checks.imports import dotted
 from rulepack.evaluator.checks.security.settings import SETTINGS_MODULE_PARAM, is_settings_module
-from rulepack.evaluator.checks.security.support import is_test_path, iter_targets
+from rulepack.evaluator.checks.security.support import iter_targets
 
 DSN = re.compile(
     r"^((postgres(ql)?|mysql|mariadb|oracle|mssql|cockroachdb|redis|rediss|valkey|amqps?"

@@ -8,9 +8,10 @@ from typing import ClassVar
 import libcst as cst
 
 from rulepack.evaluator.checks.base import Case, ModuleCheck, ModuleContext, ProjectFacts
+from rulepack.evaluator.checks.common import is_test_path
 from rulepack.evaluator.checks.facts import ModuleFacts, keyword, positional
 from rulepack.evaluator.checks.security.settings import settings_classes
-from rulepack.evaluator.checks.security.support import is_test_path, iter_targets, names_in
+from rulepack.evaluator.checks.security.support import iter_targets, names_in
 
 SECRET_NAME = re.compile(
     r"secret|token|api_?key|apikey|private_?key|passw(or)?d|credential|signing_?key|access_?key",

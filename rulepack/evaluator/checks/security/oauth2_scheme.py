@@ -15,9 +15,9 @@ from typing import ClassVar
 
 from rulepack.evaluator.checks.ast_facts import ast_dotted
 from rulepack.evaluator.checks.base import Case, Hit, ProjectCheck
-from rulepack.evaluator.checks.common import FRAMEWORKS, imports_any
+from rulepack.evaluator.checks.common import FRAMEWORKS, imports_any, is_test_path
 from rulepack.evaluator.checks.facts import ModuleFacts, Span
-from rulepack.evaluator.checks.security.support import ast_span, is_test_path
+from rulepack.evaluator.checks.security.support import ast_span
 from rulepack.evaluator.checks.sync_route_handler import is_route_owner
 
 SCHEMES = frozenset(

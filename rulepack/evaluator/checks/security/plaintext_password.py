@@ -8,12 +8,11 @@ from typing import ClassVar
 import libcst as cst
 
 from rulepack.evaluator.checks.base import Case, ModuleCheck, ModuleContext, ProjectFacts
-from rulepack.evaluator.checks.common import defined_classes
+from rulepack.evaluator.checks.common import defined_classes, is_test_path
 from rulepack.evaluator.checks.facts import ModuleFacts, string_value
 from rulepack.evaluator.checks.imports import dotted
 from rulepack.evaluator.checks.security.support import (
     ScopeVisitor,
-    is_test_path,
     iter_targets,
     names_in,
 )

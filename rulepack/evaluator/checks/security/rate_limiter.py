@@ -9,8 +9,8 @@ from typing import ClassVar
 
 from rulepack.evaluator.checks.ast_facts import walk
 from rulepack.evaluator.checks.base import Case, Hit, ProjectCheck
+from rulepack.evaluator.checks.common import is_test_path
 from rulepack.evaluator.checks.facts import IncludeFact, ModuleFacts, RouteFact
-from rulepack.evaluator.checks.security.support import is_test_path
 from rulepack.evaluator.checks.sync_route_handler import is_route_owner
 
 LIMITER_PACKAGES = (

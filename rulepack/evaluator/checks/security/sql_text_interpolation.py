@@ -8,12 +8,12 @@ from typing import ClassVar
 import libcst as cst
 
 from rulepack.evaluator.checks.base import Case, ModuleCheck, ModuleContext, ProjectFacts
+from rulepack.evaluator.checks.common import is_test_path
 from rulepack.evaluator.checks.facts import ModuleFacts, keyword, positional
 from rulepack.evaluator.checks.security.support import (
     ScopeVisitor,
     interpolated_values,
     interpolation_kind,
-    is_test_path,
     iter_targets,
 )
 

@@ -7,10 +7,10 @@ from typing import ClassVar
 import libcst as cst
 
 from rulepack.evaluator.checks.base import Case, ModuleCheck, ProjectFacts
+from rulepack.evaluator.checks.common import is_test_path
 from rulepack.evaluator.checks.facts import ModuleFacts
 from rulepack.evaluator.checks.security.support import (
     interpolation_kind,
-    is_test_path,
     log_message,
     logging_call,
 )

@@ -44,18 +44,6 @@ HTTP_MARKERS = frozenset(
 HTTP_PACKAGES = ("fastapi", "starlette")
 
 
-def is_test_path(path: str) -> bool:
-    """Whether ``path`` is test code: under ``tests/``, ``test_*.py``, ``*_test.py``, conftest."""
-    parts = path.split("/")
-    name = parts[-1]
-    return (
-        any(part in TEST_DIRS for part in parts[:-1])
-        or name.startswith("test_")
-        or name.endswith("_test.py")
-        or name == "conftest.py"
-    )
-
-
 def builtin_name(node: cst.BaseExpression, imports: ImportMap) -> str | None:
     """The builtin (``ValueError``) that ``node`` names, unless an import shadows the name."""
     if isinstance(node, cst.Name) and node.value not in imports.names:

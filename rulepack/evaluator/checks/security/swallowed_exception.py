@@ -9,13 +9,12 @@ from typing import ClassVar
 import libcst as cst
 
 from rulepack.evaluator.checks.base import Case, ModuleCheck, ModuleContext, ProjectFacts
-from rulepack.evaluator.checks.common import HttpClasses
+from rulepack.evaluator.checks.common import HttpClasses, is_test_path
 from rulepack.evaluator.checks.facts import ModuleFacts, keyword, positional
 from rulepack.evaluator.checks.imports import ImportMap, dotted
 from rulepack.evaluator.checks.security.support import (
     ScopeVisitor,
     builtin_name,
-    is_test_path,
     logging_call,
 )
 
