@@ -127,7 +127,9 @@ def test_typical_app_breaks_the_rules_its_readme_names() -> None:
 def test_broken_or_odd_pyproject_does_not_crash(text: str) -> None:
     files = {"pyproject.toml": text, "app/main.py": MAIN, "app/x.py": ""}
     for check in CHECKS:
-        hits(check, files)
+        for hit in hits(check, files):  # reported, if at all, at a file of the sample
+            assert hit.path in files, (check.id, hit)
+            assert hit.span.line >= 1
 
 
 def test_a_non_string_version_is_reported() -> None:
