@@ -7,12 +7,14 @@ file with a problem, so that the rules needing it fail for that sample and the r
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rulepack.errors import UsageError
+from rulepack.evaluator.pyversion import PythonVersion
 
 SKIP_DIRS = frozenset(
     {
@@ -48,6 +50,7 @@ class Sample:
     sources: tuple[SourceFile, ...]
     other_files: tuple[str, ...] = ()
     texts: Mapping[str, str] = field(default_factory=dict)
+    python: PythonVersion = field(default_factory=PythonVersion.newest)  # target grammar
 
     @property
     def lines(self) -> int:
@@ -66,6 +69,7 @@ class Sample:
             digest.update(b"\0")
             digest.update((source.text or source.problem or "").encode())
             digest.update(b"\0")
+        digest.update(str(self.python).encode())
         for path in self.other_files:
             digest.update(path.encode())
             digest.update(self.texts.get(path, "").encode())
@@ -165,5 +169,5 @@ def _unique_names(samples: list[Sample]) -> list[Sample]:
         count = seen.get(sample.name, 0) + 1
         seen[sample.name] = count
         name = sample.name if count == 1 else f"{sample.name}-{count}"
-        unique.append(Sample(name, sample.root, sample.sources, sample.other_files, sample.texts))
+        unique.append(dataclasses.replace(sample, name=name))
     return unique
