@@ -115,8 +115,9 @@ def _custom_finding(hit: Hit, check_id: str, job: AnalysisJob) -> Finding:
         column=hit.span.column,
         end_line=hit.span.end_line,
         end_column=hit.span.end_column,
-        severity=job.severities[rule_id],
+        severity=Severity.INFO if hit.advisory else job.severities[rule_id],
         message=hit.message,
+        advisory=hit.advisory,
     )
 
 

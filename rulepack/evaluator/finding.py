@@ -40,6 +40,10 @@ class Finding(BaseModel):
     end_column: int = Field(ge=1)
     severity: Severity
     message: str
+    advisory: bool = Field(
+        default=False,
+        description="A heuristic that cannot prove the violation: shown at info, not scored",
+    )
 
     def sort_key(self) -> tuple[str, int, int, str]:
         """Order findings by file, position and code."""

@@ -76,8 +76,9 @@ def _rule_coverage(
             tool, scope = Tool.CUSTOM, custom_scope
         checked = True
         codes = _codes(binding)
-        hits = [f for f in mine if f.tool is tool and f.code in codes and _counts(f, scope)]
-        findings.extend(hits)
+        found = [f for f in mine if f.tool is tool and f.code in codes and _counts(f, scope)]
+        findings.extend(found)
+        hits = [f for f in found if not f.advisory]  # advisory findings are shown, not scored
         if PROJECT in scope:
             applicable.add(PROJECT)
             failed |= {PROJECT} if hits else set()
@@ -133,8 +134,9 @@ def _result(rule: Rule, section: str, coverage: Coverage, pack: Pack) -> RuleRes
         status, compliance = RuleStatus.NOT_APPLICABLE, None
     elif metric:
         # A metric rule scores the share of measured items without a finding.
-        compliance = 1 - min(len(coverage.findings), coverage.measured) / coverage.measured
-        status = RuleStatus.PASSED if not coverage.findings else RuleStatus.FAILED
+        scored = sum(1 for finding in coverage.findings if not finding.advisory)
+        compliance = 1 - min(scored, coverage.measured) / coverage.measured
+        status = RuleStatus.PASSED if not scored else RuleStatus.FAILED
     else:
         compliance = 1 - failed / applicable
         status = RuleStatus.PASSED if failed == 0 else RuleStatus.FAILED

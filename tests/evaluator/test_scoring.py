@@ -163,3 +163,21 @@ def test_weighted_score_and_sections() -> None:
     assert result.sections[0].score == result.score
     assert weighted_score([]) is None
     assert result.findings_per_kloc == pytest.approx(len(result.findings) * 1000 / SAMPLE.lines)
+
+
+def test_advisory_findings_are_shown_but_not_scored() -> None:
+    advisory = finding("TST002", Tool.CUSTOM, "mod-check", "app/main.py").model_copy(
+        update={"advisory": True, "severity": Severity.INFO}
+    )
+    metric_advisory = finding("TST004", Tool.CUSTOM, "metric-check", "app/users.py").model_copy(
+        update={"advisory": True}
+    )
+    with_advisory = ANALYSIS.model_copy(
+        update={"findings": (*ANALYSIS.findings, advisory, metric_advisory)}
+    )
+    before, after = score(ANALYSIS), score(with_advisory)
+    assert status(after, "TST002") == status(before, "TST002")
+    assert status(after, "TST004") == status(before, "TST004")
+    assert after.score == before.score
+    assert advisory in after.findings
+    assert metric_advisory in after.findings

@@ -32,6 +32,7 @@ class Hit:
     path: str
     span: Span
     message: str
+    advisory: bool = False  # a heuristic that cannot prove the violation: info, not scored
 
 
 @dataclass(frozen=True)
