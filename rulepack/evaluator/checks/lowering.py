@@ -57,54 +57,49 @@ NEW_FSTRING = Construct("f-string that only Python 3.12+ reads", PY312)
 class Lowered:
     """The 3.11 text of a module and the newer constructs that were rewritten.
 
-    ``constructs`` holds each kind once, in the order first met, with the line it was first met.
+    ``found`` holds each kind of construct once, in the order first met, with the original node.
     """
 
     text: str
-    constructs: tuple[tuple[Construct, int], ...]
+    found: tuple[tuple[Construct, cst.CSTNode], ...]
 
     @property
-    def needs(self) -> PythonVersion | None:
-        """The newest Python a rewritten construct needs (``None``: nothing was rewritten)."""
-        return max((construct.python for construct, _ in self.constructs), default=None)
+    def constructs(self) -> tuple[Construct, ...]:
+        """The kinds of newer syntax that were rewritten."""
+        return tuple(construct for construct, _ in self.found)
 
-    def newest(self) -> tuple[Construct, int] | None:
-        """The first construct that needs :attr:`needs`, with its line."""
-        needs = self.needs
-        return next(((c, line) for c, line in self.constructs if c.python == needs), None)
+    def newest(self) -> tuple[Construct, cst.CSTNode] | None:
+        """The first construct that needs the newest Python of all found, with its node."""
+        needs = max((construct.python for construct in self.constructs), default=None)
+        return next(((c, node) for c, node in self.found if c.python == needs), None)
 
 
 def lower(module: cst.Module) -> Lowered:
     """Rewrite ``module``'s 3.12-3.14 syntax to 3.11 syntax on the same lines."""
-    wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
     lowering = _Lowering()
-    text = wrapper.visit(lowering).code
+    text = module.visit(lowering).code
     return Lowered(text, tuple(lowering.found.items()))
 
 
-def parses_on_311(text: str) -> bool:
-    """Whether the running interpreter's ``ast`` accepts ``text`` as a module."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
-    return True
+def line_of(module: cst.Module, node: cst.CSTNode) -> int:
+    """The line ``node`` of ``module`` starts on.
+
+    Positions cost a pass over the whole module (seconds for a 5,000-line file), so they are
+    computed only for a message, never while lowering.
+    """
+    wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
+    return wrapper.resolve(PositionProvider)[node].start.line
 
 
 class _Lowering(cst.CSTTransformer):
     """The transformer behind :func:`lower`; records what it rewrote in ``found``."""
 
-    METADATA_DEPENDENCIES = (PositionProvider,)
-
     def __init__(self) -> None:
         super().__init__()
-        self.found: dict[Construct, int] = {}
+        self.found: dict[Construct, cst.CSTNode] = {}
 
     def _note(self, construct: Construct, node: cst.CSTNode) -> None:
-        if construct not in self.found:
-            self.found[construct] = self.get_metadata(PositionProvider, node).start.line
+        self.found.setdefault(construct, node)
 
     def leave_ExceptHandler(
         self, original_node: cst.ExceptHandler, updated_node: cst.ExceptHandler

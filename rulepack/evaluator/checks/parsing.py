@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from rulepack.evaluator.checks.lowering import lower
+from rulepack.evaluator.checks.lowering import line_of, lower
 from rulepack.evaluator.pyversion import PythonVersion
 
 RUNNING = PythonVersion(3, 11)  # the grammar of the oldest interpreter rulepack runs on
@@ -92,8 +92,9 @@ def _newer_or_broken(
     first = lowered.newest()
     if first is None:
         return _syntax_error(path, error)  # libcst is more lenient than CPython
-    construct, line = first
+    construct, node = first
     if construct.python > target:
+        line = line_of(module, node)
         return _needs(path, construct.python, target, line, construct.name)
     return _lowered_tree(path, lowered.text, module)
 

@@ -38,6 +38,7 @@ STATUS_LABELS = {
 }
 
 _NO_CHECK_YET = re.compile(r"^check \S+ is not implemented yet$")
+_NOT_PARSED = re.compile(r"^[\d,]+ files? not parsed: (?P<why>.*)$")
 
 
 def score_text(score: float | None) -> str:
@@ -104,9 +105,11 @@ def status_counts(sample: SampleResult) -> Counter[RuleStatus]:
 
 
 def reason_kind(reason: str | None) -> str:
-    """Group "check X is not implemented yet" reasons into one; keep every other reason as is."""
+    """Group "check X is not implemented yet" and "N files not parsed: why" reasons by kind."""
     if reason is None:
         return "no reason given"
+    if not_parsed := _NOT_PARSED.match(reason):
+        return f"files not parsed ({not_parsed['why']})"
     return "no check yet" if _NO_CHECK_YET.match(reason) else reason
 
 
