@@ -1,8 +1,9 @@
 """Analyse one sample with the custom checks and mypy (runs in a worker process).
 
 The result, :class:`SampleAnalysis`, holds raw outcomes only: findings of every tool, the files each
-check applied to, parse failures, tool errors and suppression counts. Scoring happens later, so
-an analysis can be cached by content hash and re-scored for another selection of rules.
+check applied to, the files not parsed (with why), tool errors and suppression counts. Scoring
+happens later, so an analysis can be cached by content hash and re-scored for another selection
+of rules.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,8 +19,10 @@ from pydantic import BaseModel, ConfigDict
 
 from rulepack.evaluator.checks import CHECKS_BY_ID
 from rulepack.evaluator.checks.base import Hit
+from rulepack.evaluator.checks.parsing import ParseFailure
 from rulepack.evaluator.checks.runner import run_checks
 from rulepack.evaluator.finding import UNBOUND_SEVERITY, Finding, Tool, ToolError, finding_from
+from rulepack.evaluator.results import UnparsedFile
 from rulepack.evaluator.runners.mypy import MypyHit, run_mypy
 from rulepack.evaluator.samples import Sample
 from rulepack.evaluator.suppressions import Suppressions, count_suppressions
@@ -35,7 +38,7 @@ class SampleAnalysis(BaseModel):
     tool_errors: tuple[ToolError, ...] = ()
     applied: Mapping[str, tuple[str, ...]] = {}
     measured: Mapping[str, int] = {}  # metric checks: items measured per check id
-    parse_failures: tuple[str, ...] = ()
+    parse_failures: tuple[UnparsedFile, ...] = ()  # one per file, not checked by any rule
     suppressions: Suppressions = Suppressions()
     timings: Mapping[str, float] = {}
     mypy_ran: bool = False
@@ -61,23 +64,23 @@ class AnalysisJob:
 def analyse(job: AnalysisJob) -> SampleAnalysis:
     """Run the custom checks, then mypy on the files that parse."""
     sample = job.sample
-    errors = [
-        ToolError(tool=Tool.CUSTOM, message=source.problem, path=source.path)
-        for source in sample.sources
-        if source.problem is not None
-    ]
+    errors: list[ToolError] = []
     started = time.perf_counter()
     checks = [CHECKS_BY_ID[check_id] for check_id in job.check_rules]
-    run = run_checks(sample.readable(), checks, job.params, sample.other_files, sample.texts)
+    run = run_checks(
+        sample.readable(),
+        checks,
+        job.params,
+        sample.other_files,
+        sample.texts,
+        python=sample.python,
+    )
     custom_seconds = time.perf_counter() - started
     findings = [
         _custom_finding(hit, check_id, job) for check_id, hits in run.hits.items() for hit in hits
     ]
-    errors.extend(
-        ToolError(tool=Tool.CUSTOM, message=f.message, path=f.path, line=f.line)
-        for f in run.failures
-    )
-    failed = {f.path for f in run.failures} | {s.path for s in sample.sources if s.text is None}
+    unparsed = _unparsed(sample, run.failures)
+    failed = {file.path for file in unparsed}
     timings = {"custom": custom_seconds}
     mypy_ran = False
     if job.mypy_config is not None:
@@ -97,11 +100,26 @@ def analyse(job: AnalysisJob) -> SampleAnalysis:
         tool_errors=tuple(errors),
         applied={check_id: tuple(sorted(paths)) for check_id, paths in run.applied.items()},
         measured=dict(run.measured),
-        parse_failures=tuple(sorted(failed)),
+        parse_failures=unparsed,
         suppressions=count_suppressions(sample.readable().values()),
         timings=timings,
         mypy_ran=mypy_ran,
     )
+
+
+def _unparsed(sample: Sample, failures: Sequence[ParseFailure]) -> tuple[UnparsedFile, ...]:
+    """The sample's files that no rule can check: unreadable, or not parsed; one entry each."""
+    unreadable = [
+        UnparsedFile(path=s.path, reason="cannot read", message=s.problem)
+        for s in sample.sources
+        if s.problem is not None
+    ]
+    first = {f.path: f for f in reversed(failures)}  # the first failure of a file
+    not_parsed = [
+        UnparsedFile(path=f.path, line=f.line, reason=f.reason, message=f.message)
+        for f in first.values()
+    ]
+    return tuple(sorted([*unreadable, *not_parsed], key=lambda file: file.path))
 
 
 def _custom_finding(hit: Hit, check_id: str, job: AnalysisJob) -> Finding:

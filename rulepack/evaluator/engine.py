@@ -34,7 +34,7 @@ from rulepack.evaluator.scoring import ScoringContext, project_check_ids, score_
 from rulepack.rules.model import Pack
 from rulepack.rules.tool_codes import RuffCatalogue
 
-ANALYSIS_FORMAT = "analysis-3"  # bump when SampleAnalysis changes shape or meaning
+ANALYSIS_FORMAT = "analysis-4"  # bump when SampleAnalysis changes shape or meaning
 
 
 @dataclass(frozen=True)

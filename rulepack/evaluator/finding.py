@@ -51,10 +51,10 @@ class Finding(BaseModel):
 
 
 class ToolError(BaseModel):
-    """A tool that could not analyse a sample or a file: crashed, timed out, or could not parse.
+    """A tool that could not analyse a sample or a file: it crashed or timed out.
 
-    A tool error makes the rules that depend on that tool "not checked" for the sample (or, for a
-    file that does not parse, failed for the rules that need its syntax tree).
+    A tool error makes the rules that depend on that tool "not checked" for the sample. (A file
+    that does not parse is not a tool error: it is a sample's ``unparsed`` file.)
     """
 
     model_config = ConfigDict(frozen=True)

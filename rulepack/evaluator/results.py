@@ -25,11 +25,31 @@ class RuleStatus(str, Enum):
     PASSED = "passed"
     FAILED = "failed"
     NOT_APPLICABLE = "not_applicable"  # nothing in the sample it applies to
-    NOT_CHECKED = "not_checked"  # review-only, its tool disabled or failed, or no check yet
+    NOT_CHECKED = "not_checked"  # review-only, its tool disabled or failed, no check yet, or
+    # every file it applies to was not parsed
 
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True)
+
+
+class UnparsedFile(_Frozen):
+    """A Python file of a sample that no rule checked: it did not parse for the target Python.
+
+    ``reason`` is short and groups files (``needs Python 3.14``, ``syntax error``, ``cannot
+    read``); ``message`` is the whole explanation, with the line when there is one.
+    """
+
+    path: str
+    line: int | None = None
+    reason: str
+    message: str
+
+
+def unparsed_note(files: int, reasons: tuple[str, ...]) -> str:
+    """``3 files not parsed: needs Python 3.14`` (reasons joined by ``; ``)."""
+    noun = "file" if files == 1 else "files"
+    return f"{files:,} {noun} not parsed: {'; '.join(reasons) or 'unknown reason'}"
 
 
 class RuleResult(_Frozen):
@@ -48,6 +68,21 @@ class RuleResult(_Frozen):
     guidance: str
     rationale: str
     reason: str | None = Field(default=None, description="Why the rule is not checked or N/A")
+    files_unparsed: int = Field(
+        default=0, description="Files in its scope left out because they did not parse"
+    )
+    unparsed_reasons: tuple[str, ...] = Field(
+        default=(), description="Why those files did not parse (short reasons, each once)"
+    )
+
+    @property
+    def unparsed(self) -> str | None:
+        """``3 files not parsed: needs Python 3.14``, or ``None`` when every file parsed."""
+        return (
+            unparsed_note(self.files_unparsed, self.unparsed_reasons)
+            if self.files_unparsed
+            else None
+        )
 
 
 class SectionScore(_Frozen):
@@ -73,6 +108,9 @@ class SampleResult(_Frozen):
     findings: tuple[Finding, ...]
     unbound: tuple[Finding, ...] = Field(description="Tool findings no selected rule binds")
     tool_errors: tuple[ToolError, ...]
+    unparsed: tuple[UnparsedFile, ...] = Field(
+        default=(), description="Python files not parsed for the target version, so not checked"
+    )
     suppressions: Suppressions
     findings_per_kloc: float
     timings: Mapping[str, float] = Field(default_factory=dict)

@@ -3,7 +3,10 @@
 * Each rule is passed, failed, not applicable or not checked on each sample.
 * Compliance ``c = 1 - files_with_findings / files_it_applies_to``; a project check counts the
   whole sample as one file, so it scores 0 or 1.
-* A file that does not parse counts as failed for every rule whose checks need its syntax tree.
+* A file that does not parse for the sample's target Python (or cannot be read) leaves the
+  denominators of the rules it is in scope of: no tool checks it, so it neither passes nor fails
+  them. Each rule says how many of its files were left out and why; a rule whose every file was
+  left out is not checked, with that reason.
 * Score ``100 * sum(w * c) / sum(w)`` over checked, applicable rules; the same per section.
 """
 
@@ -18,7 +21,13 @@ from rulepack.evaluator.checks.base import ProjectCheck
 from rulepack.evaluator.checks.runner import PROJECT
 from rulepack.evaluator.finding import Finding, Tool
 from rulepack.evaluator.globs import matching
-from rulepack.evaluator.results import RuleResult, RuleStatus, SampleResult, SectionScore
+from rulepack.evaluator.results import (
+    RuleResult,
+    RuleStatus,
+    SampleResult,
+    SectionScore,
+    unparsed_note,
+)
 from rulepack.evaluator.samples import Sample
 from rulepack.rules.model import CustomBinding, MypyBinding, Pack, RuffBinding, Rule, Scoring
 
@@ -33,6 +42,8 @@ class Coverage:
     checked: bool
     reason: str | None
     measured: int = 0  # metric checks: items measured
+    unparsed: frozenset[str] = frozenset()  # files in scope left out: not parsed
+    unparsed_reasons: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -50,8 +61,10 @@ def _rule_coverage(
     rule: Rule, sample: Sample, analysis: SampleAnalysis, context: ScoringContext
 ) -> Coverage:
     python = {source.path for source in sample.sources}
-    in_scope = matching(python, rule.applies_to)
-    failed_parse = set(analysis.parse_failures) & in_scope
+    unparsed = {file.path: file.reason for file in analysis.parse_failures}
+    in_glob = matching(python, rule.applies_to)
+    left_out = in_glob & set(unparsed) if rule.checks else set()
+    in_scope = in_glob - left_out
     applicable: set[str] = set()
     failed: set[str] = set()
     findings: list[Finding] = []
@@ -83,15 +96,21 @@ def _rule_coverage(
             applicable.add(PROJECT)
             failed |= {PROJECT} if hits else set()
         else:
-            # A file that does not parse fails every rule that needs its syntax tree.
-            applicable |= scope | failed_parse
-            failed |= {f.path for f in hits} | failed_parse
+            applicable |= scope
+            failed |= {f.path for f in hits}
     reason = "; ".join(dict.fromkeys(reasons)) or None
     if not rule.checks:
         reason = "review only"
     measured = sum(analysis.measured.get(check_id, 0) for check_id in rule.custom_checks)
     return Coverage(
-        frozenset(applicable), frozenset(failed), tuple(findings), checked, reason, measured
+        frozenset(applicable),
+        frozenset(failed),
+        tuple(findings),
+        checked,
+        reason,
+        measured,
+        frozenset(left_out),
+        tuple(dict.fromkeys(unparsed[path] for path in sorted(left_out))),
     )
 
 
@@ -128,8 +147,13 @@ def _result(rule: Rule, section: str, coverage: Coverage, pack: Pack) -> RuleRes
     applicable = len(coverage.applicable)
     failed = len(coverage.failed & coverage.applicable)
     metric = rule.scoring is Scoring.METRIC and coverage.measured > 0
+    reason = coverage.reason
     if not coverage.checked:
         status, compliance = RuleStatus.NOT_CHECKED, None
+    elif applicable == 0 and coverage.unparsed:
+        # Every file it might apply to was left out: unknown, not "nothing to check".
+        status, compliance = RuleStatus.NOT_CHECKED, None
+        reason = unparsed_note(len(coverage.unparsed), coverage.unparsed_reasons)
     elif applicable == 0 or (rule.scoring is Scoring.METRIC and coverage.measured == 0):
         status, compliance = RuleStatus.NOT_APPLICABLE, None
     elif metric:
@@ -140,7 +164,6 @@ def _result(rule: Rule, section: str, coverage: Coverage, pack: Pack) -> RuleRes
     else:
         compliance = 1 - failed / applicable
         status = RuleStatus.PASSED if failed == 0 else RuleStatus.FAILED
-    reason = coverage.reason
     if status is RuleStatus.NOT_APPLICABLE:
         reason = "nothing in the sample it applies to"
     return RuleResult(
@@ -159,6 +182,8 @@ def _result(rule: Rule, section: str, coverage: Coverage, pack: Pack) -> RuleRes
         reason=reason
         if status is not RuleStatus.PASSED and status is not RuleStatus.FAILED
         else None,
+        files_unparsed=len(coverage.unparsed),
+        unparsed_reasons=coverage.unparsed_reasons,
     )
 
 
@@ -210,6 +235,7 @@ def score_sample(
         findings=tuple(sorted(bound, key=Finding.sort_key)),
         unbound=tuple(sorted(unbound, key=Finding.sort_key)),
         tool_errors=analysis.tool_errors,
+        unparsed=analysis.parse_failures,
         suppressions=analysis.suppressions,
         findings_per_kloc=round(len(bound) * 1000 / lines, 2) if lines else 0.0,
         timings=dict(analysis.timings),

@@ -113,12 +113,15 @@ def test_syntax_errors_and_binary_files_are_reported_not_fatal(tmp_path: Path) -
         },
     )
     sample = run(tmp_path, root).samples[0]
-    problems = {(e.path, e.tool) for e in sample.tool_errors}
-    assert ("app/broken.py", Tool.CUSTOM) in problems
-    assert ("app/blob.py", Tool.CUSTOM) in problems
-    status, compliance = rule(sample, "QLT011")  # B006: nothing in main.py, two unreadable files
-    assert status is RuleStatus.FAILED
-    assert compliance == pytest.approx(1 / 3)
+    assert [(f.path, f.reason, f.message) for f in sample.unparsed] == [
+        ("app/blob.py", "cannot read", "binary file, not Python source"),
+        ("app/broken.py", "syntax error", "syntax error at line 1: invalid syntax"),
+    ]
+    assert not sample.tool_errors  # each file is reported once, as not parsed
+    result = next(r for r in sample.rules if r.rule_id == "QLT011")
+    # B006: nothing in main.py; the two unreadable files leave the denominator.
+    assert (result.status, result.compliance, result.files_applicable) == (RuleStatus.PASSED, 1, 1)
+    assert result.unparsed == "2 files not parsed: cannot read; syntax error"
     assert ("FAS001", "sync-route-handler") in {(f.rule_id, f.code) for f in sample.findings}
 
 

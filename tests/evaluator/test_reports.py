@@ -23,6 +23,7 @@ from rulepack.evaluator.results import (
     RuleStatus,
     SampleResult,
     SectionScore,
+    UnparsedFile,
 )
 from rulepack.evaluator.samples import discover
 from rulepack.evaluator.suppressions import Suppressions
@@ -634,3 +635,84 @@ def test_reports_of_a_real_evaluation(tmp_path: Path) -> None:
     assert int(suites[0].get("tests", "0")) == len(result.rules) + len(result.tool_errors)
     assert "## rulepack score:" in render_text(report, ReportFormat.MARKDOWN, pack)
     assert "shop" in render_text(report, ReportFormat.HTML, pack)
+
+
+# --- files that did not parse --------------------------------------------------------------------
+
+
+def unparsed_sample() -> SampleResult:
+    base = sample_result()
+    needs = "needs Python 3.14"
+    counts = {"files_unparsed": 3, "unparsed_reasons": (needs,)}
+    partly = [r.model_copy(update=counts) if r.rule_id == "BAS001" else r for r in base.rules]
+    reason = f"3 files not parsed: {needs}"
+    wholly = rule("WEB004", RuleStatus.NOT_CHECKED, section="web", reason=reason)
+    rules = (*partly, wholly.model_copy(update=counts))
+    unparsed = tuple(
+        UnparsedFile(
+            path=f"app/new{index}.py",
+            line=4,
+            reason=needs,
+            message=f"{needs} (the project targets 3.11): except A, B: without parentheses",
+        )
+        for index in range(3)
+    )
+    return base.model_copy(update={"rules": rules, "unparsed": unparsed})
+
+
+def test_table_names_unparsed_files_on_the_rule_line_and_lists_them() -> None:
+    text = table.render_plain(make_report(unparsed_sample()), width=200)
+    head = "BAS001 error Title of BAS001  50% of 2 files, weight 3"
+    assert f"{head}, 3 files not parsed: needs Python 3.14" in text
+    assert "not checked  files not parsed (needs Python 3.14) 1, review only 1" in text
+    assert "not parsed   app/new0.py:4 needs Python 3.14 (the project targets 3.11)" in text
+    assert text.count("except A, B: without parentheses") == 3
+
+
+def test_markdown_names_unparsed_files_on_the_rule_line_and_lists_them() -> None:
+    text = markdown.render(make_report(unparsed_sample()))
+    assert "(error, 50% of 2 files; 3 files not parsed: needs Python 3.14)" in text
+    assert "not parsed: 3" in text
+    assert "<details><summary>Not parsed, so not checked (3)</summary>" in text
+    assert "- `app/new2.py:4`: needs Python 3.14 (the project targets 3.11)" in text
+    assert (
+        "| WEB004 Title of WEB004 | not checked | 3 files not parsed: needs Python 3.14 |" in text
+    )
+
+
+def test_html_names_unparsed_files_on_the_rule_line_and_lists_them() -> None:
+    text = html.render(make_report(unparsed_sample()))
+    assert '<span class="unparsed">3 files not parsed: needs Python 3.14</span></summary>' in text
+    assert "Not parsed, so not checked (3)" in text
+    assert '<li class="unparsed"><code>app/new1.py:4</code> needs Python 3.14' in text
+
+
+def test_sarif_and_junit_carry_unparsed_files_as_errors(pack: Pack) -> None:
+    report = make_report(unparsed_sample(), fail_under=None)
+    run = runs_of(validate_sarif(sarif.render(report, pack)))[0]
+    notes = run["invocations"][0]["toolExecutionNotifications"]
+    assert [n["descriptor"]["id"] for n in notes] == ["mypy", "ruff", "custom", "custom", "custom"]
+    assert notes[2]["message"]["text"].startswith("custom: needs Python 3.14")
+    suite = parse_xml(junit.render(report)).findall("testsuite")[0]
+    errors = [case.find("error") for case in suite.findall("testcase")]
+    messages = [error.get("message") for error in errors if error is not None]
+    assert sum(1 for m in messages if m and m.startswith("needs Python 3.14")) == 3
+
+
+def test_json_report_keeps_unparsed_files_and_per_rule_counts() -> None:
+    document = json.loads(make_report(unparsed_sample()).model_dump_json())
+    sample = document["samples"][0]
+    assert sample["unparsed"][0] == {
+        "path": "app/new0.py",
+        "line": 4,
+        "reason": "needs Python 3.14",
+        "message": "needs Python 3.14 (the project targets 3.11): except A, B: without parentheses",
+    }
+    bas001 = next(r for r in sample["rules"] if r["rule_id"] == "BAS001")
+    assert (bas001["files_unparsed"], bas001["unparsed_reasons"]) == (3, ["needs Python 3.14"])
+    old = {key: value for key, value in sample.items() if key != "unparsed"}
+    old["rules"] = [
+        {k: v for k, v in r.items() if k not in {"files_unparsed", "unparsed_reasons"}}
+        for r in sample["rules"]
+    ]
+    assert SampleResult.model_validate(old).unparsed == ()  # reports without the fields still load

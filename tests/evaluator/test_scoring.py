@@ -10,7 +10,7 @@ from rulepack.evaluator.analysis import SampleAnalysis
 from rulepack.evaluator.bindings import bindings_for
 from rulepack.evaluator.checks.runner import PROJECT
 from rulepack.evaluator.finding import Finding, Tool
-from rulepack.evaluator.results import RuleStatus, SampleResult
+from rulepack.evaluator.results import RuleStatus, SampleResult, UnparsedFile
 from rulepack.evaluator.samples import Sample, SourceFile
 from rulepack.evaluator.scoring import ScoringContext, score_sample, weighted_score
 from rulepack.rules.model import Pack, Section, Severity
@@ -100,20 +100,59 @@ ANALYSIS = SampleAnalysis(
         "metric-check": ("app/main.py", "app/users.py"),
     },
     measured={"metric-check": 4},
-    parse_failures=("app/broken.py",),
+    parse_failures=(
+        UnparsedFile(
+            path="app/broken.py",
+            line=1,
+            reason="syntax error",
+            message="syntax error at line 1: invalid syntax",
+        ),
+    ),
     ruff_ran=True,
     mypy_ran=True,
 )
 
 
-def test_file_compliance_counts_unparseable_files_as_failed() -> None:
+def test_unparseable_files_leave_the_denominators_and_are_named() -> None:
     result = score(ANALYSIS)
-    # E722: 4 Python files; main.py has findings (two count once) and broken.py does not parse.
-    assert status(result, "TST001") == (RuleStatus.FAILED, 0.5, None)
-    # mod-check applies to app/main.py and app/users.py (+ the unparseable app/broken.py);
+    # E722: 3 Python files parsed; main.py has findings (two count once); broken.py is left out.
+    assert status(result, "TST001") == (RuleStatus.FAILED, pytest.approx(2 / 3), None)
+    # mod-check applies to app/main.py and app/users.py; app/broken.py is not counted at all;
     # the finding in tests/ is outside the rule's globs and does not count.
-    assert status(result, "TST002")[:2] == (RuleStatus.FAILED, pytest.approx(1 / 3))
+    assert status(result, "TST002")[:2] == (RuleStatus.FAILED, 0.5)
     assert [f.path for f in result.findings if f.rule_id == "TST002"] == ["app/users.py"]
+    tst002 = next(r for r in result.rules if r.rule_id == "TST002")
+    assert (tst002.files_applicable, tst002.files_failed, tst002.files_unparsed) == (2, 1, 1)
+    assert tst002.unparsed == "1 file not parsed: syntax error"
+    assert [f.path for f in result.unparsed] == ["app/broken.py"]
+
+
+def test_a_rule_whose_every_file_is_unparseable_is_not_checked_with_the_reason() -> None:
+    broken = ANALYSIS.model_copy(
+        update={
+            "applied": {**ANALYSIS.applied, "mod-check": ("tests/test_x.py",)},
+            "parse_failures": (
+                *ANALYSIS.parse_failures,
+                UnparsedFile(
+                    path="app/main.py",
+                    line=3,
+                    reason="needs Python 3.14",
+                    message="needs Python 3.14 (the project targets 3.11): except A, B:",
+                ),
+            ),
+        }
+    )
+    result = score(broken)
+    # TST002 applies to app/ only: users.py has no mod-check facts, the other two do not parse.
+    assert status(result, "TST002") == (
+        RuleStatus.NOT_CHECKED,
+        None,
+        "2 files not parsed: syntax error; needs Python 3.14",
+    )
+    # With nothing parsed, nothing counts: no file failed, none passed.
+    assert status(result, "TST001")[:2] == (RuleStatus.PASSED, 1.0)
+    assert next(r for r in result.rules if r.rule_id == "TST001").files_applicable == 2
+    assert status(result, "TST005")[2] == "review only"  # reviews keep their own reason
 
 
 def test_project_check_scores_zero_or_one() -> None:
@@ -128,7 +167,12 @@ def test_project_check_scores_zero_or_one() -> None:
     )
     assert status(score(failing), "TST003")[:2] == (RuleStatus.FAILED, 0.0)
     not_applied = ANALYSIS.model_copy(update={"applied": {**ANALYSIS.applied, "proj-check": ()}})
-    assert status(score(not_applied), "TST003")[0] is RuleStatus.FAILED  # broken.py fails it
+    # The check did not apply, but it may have applied to broken.py: unknown, not "not applicable".
+    assert status(score(not_applied), "TST003") == (
+        RuleStatus.NOT_CHECKED,
+        None,
+        "1 file not parsed: syntax error",
+    )
 
 
 def test_metric_rule_scores_the_share_of_measured_items() -> None:

@@ -1,15 +1,16 @@
 """Run custom checks over one sample: collect facts with ``ast``, then check with libcst.
 
-Every file is parsed with ``ast`` for the fact pass (fast). Files that some module check applies
-to are then parsed with libcst once, and every applicable module check runs in one batched
+Every file is parsed for the sample's target Python (:mod:`parsing`): with ``ast`` for the fact
+pass (fast), through libcst and a line-preserving lowering when it uses syntax newer than the
+running interpreter's. Files that some module check applies to are then parsed with libcst once
+(or keep the tree the lowering made), and every applicable module check runs in one batched
 traversal with shared positions. Project checks run last, on the merged facts. A file that does
-not parse is reported, not fatal: the checks that need it count it as failed.
+not parse is reported once, with its reason, and not checked.
 """
 
 from __future__ import annotations
 
 import ast
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -27,6 +28,8 @@ from rulepack.evaluator.checks.base import (
 )
 from rulepack.evaluator.checks.facts import ModuleFacts
 from rulepack.evaluator.checks.imports import ImportMap
+from rulepack.evaluator.checks.parsing import ParseFailure, parse_source
+from rulepack.evaluator.pyversion import PythonVersion
 from rulepack.rules.model import ParamValue
 
 PROJECT = "<project>"  # the "file" a project check applies to
@@ -38,15 +41,6 @@ def module_name_for(path: str) -> str:
     if parts and parts[-1] == "__init__":
         parts = parts[:-1]
     return ".".join(part for part in parts if part)
-
-
-@dataclass(frozen=True)
-class ParseFailure:
-    """A file the checks could not read as Python."""
-
-    path: str
-    line: int | None
-    message: str
 
 
 @dataclass
@@ -67,20 +61,18 @@ class _Parsed:
     tree: ast.Module
     imports: ImportMap
     facts: ModuleFacts
+    module: cst.Module | None  # libcst's tree, when parsing already made one
 
 
-def _parse(path: str, source: str) -> _Parsed | ParseFailure:
-    """Parse with ``ast`` and collect facts; libcst parses later, only for module checks."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # invalid escapes in evaluated code are not ours
-            tree = ast.parse(source, filename=path)
-    except SyntaxError as exc:
-        return ParseFailure(path, exc.lineno, f"syntax error: {exc.msg}")
-    except (RecursionError, ValueError, MemoryError) as exc:
-        return ParseFailure(path, None, f"cannot parse: {exc}")
+def _parse(path: str, source: str, python: PythonVersion) -> _Parsed | ParseFailure:
+    """Parse for ``python`` and collect facts; libcst parses later, only for module checks."""
+    result = parse_source(path, source, python)
+    if isinstance(result, ParseFailure):
+        return result
+    tree = result.tree
     imports = import_map(tree, module_name_for(path))
-    return _Parsed(path, source, tree, imports, collect_facts(tree, path, imports, source))
+    facts = collect_facts(tree, path, imports, source)
+    return _Parsed(path, source, tree, imports, facts, result.module)
 
 
 def run_checks(
@@ -89,6 +81,8 @@ def run_checks(
     params: Mapping[str, Mapping[str, ParamValue]],
     other_files: Sequence[str] = (),
     texts: Mapping[str, str] | None = None,
+    *,
+    python: PythonVersion | None = None,
 ) -> CheckRun:
     """Run ``checks`` over the Python ``sources`` of one sample.
 
@@ -98,11 +92,13 @@ def run_checks(
         params: Parameter values per check id.
         other_files: Relative paths of the sample's non-Python files (for project checks).
         texts: Contents of non-Python files project checks may read (``.env.example`` ...).
+        python: The Python version the sample targets (default: the newest supported).
     """
     run = CheckRun()
     parsed: list[_Parsed] = []
+    target = python or PythonVersion.newest()
     for path, source in sorted(sources.items()):
-        result = _parse(path, source)
+        result = _parse(path, source, target)
         if isinstance(result, ParseFailure):
             run.failures.append(result)
         else:
@@ -143,11 +139,13 @@ def _check_module(
     if not applicable:
         return
     try:
-        module = cst.parse_module(item.source)
+        module = item.module or cst.parse_module(item.source)
     except (cst.ParserSyntaxError, RecursionError, ValueError) as exc:
         message = exc.message if isinstance(exc, cst.ParserSyntaxError) else str(exc)
         line = exc.raw_line if isinstance(exc, cst.ParserSyntaxError) else None
-        run.failures.append(ParseFailure(item.path, line, f"syntax error: {message}"))
+        where = f"syntax error at line {line}" if line else "syntax error"
+        failure = ParseFailure(item.path, line, "syntax error", f"{where} (libcst): {message}")
+        run.failures.append(failure)
         return
     visitors = [
         check(ModuleContext(item.path, item.facts, item.imports, project, params.get(check.id, {})))

@@ -32,6 +32,7 @@ from rulepack.evaluator.reports.summary import (
     status_counts,
     suppression_counts,
     unbound_counts,
+    unparsed_location,
 )
 from rulepack.evaluator.results import EvalReport, RuleResult, RuleStatus, SampleResult
 
@@ -130,6 +131,7 @@ def _environment() -> jinja2.Environment:
         bar_width=bar_width,
         location=location,
         error_location=error_location,
+        unparsed_location=unparsed_location,
     )
     environment.globals.update(counted=counted, status_labels=STATUS_LABELS)
     return environment

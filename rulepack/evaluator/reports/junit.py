@@ -24,6 +24,7 @@ from rulepack.evaluator.reports.summary import (
     gate_text,
     location,
     percent_text,
+    problems,
     score_text,
 )
 from rulepack.evaluator.results import EvalReport, RuleResult, RuleStatus, SampleResult
@@ -63,7 +64,7 @@ def _suite(sample: SampleResult) -> ET.Element:
         ET.SubElement(properties, "property", name=name, value=xml_text(value))
     by_rule = findings_by_rule(sample)
     cases = [_rule_case(sample, rule, by_rule.get(rule.rule_id, [])) for rule in sample.rules]
-    cases.extend(_tool_error_case(sample, error) for error in sample.tool_errors)
+    cases.extend(_tool_error_case(sample, error) for error in problems(sample))
     suite.set("tests", str(len(cases)))
     suite.set("failures", str(sum(1 for case in cases if case.find("failure") is not None)))
     suite.set("errors", str(sum(1 for case in cases if case.find("error") is not None)))

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from rulepack.evaluator.finding import Finding
 from rulepack.evaluator.reports.summary import (
     MAX_FINDINGS,
+    MAX_UNPARSED,
     STATUS_LABELS,
     counted,
     error_location,
@@ -29,6 +30,7 @@ from rulepack.evaluator.reports.summary import (
     status_counts,
     suppression_counts,
     unbound_counts,
+    unparsed_location,
     unscored_rules,
 )
 from rulepack.evaluator.results import EvalReport, RuleResult, RuleStatus, SampleResult
@@ -169,6 +171,7 @@ def _facts(sample: SampleResult) -> str:
         counted(sample.lines, "line"),
         counted(len(sample.findings), "finding"),
         f"{sample.findings_per_kloc:g} per 1,000 lines",
+        *([f"not parsed: {len(sample.unparsed)}"] if sample.unparsed else []),
         f"tool errors: {len(sample.tool_errors)}",
         f"suppressions: {suppressions or 'none'}",
     ]
@@ -179,7 +182,9 @@ def _failed_rule(rule: RuleResult, findings: list[Finding], max_findings: int) -
     yield (
         f"- **{rule.rule_id}** {prose(rule.title)} "
         f"({rule.severity.value}, {percent_text(rule.compliance)} of "
-        f"{counted(rule.files_applicable, 'file')})"
+        f"{counted(rule.files_applicable, 'file')}"
+        + (f"; {prose(rule.unparsed)}" if rule.unparsed else "")
+        + ")"
     )
     for finding in findings[:max_findings]:
         yield f"  {_finding_item(finding)}"
@@ -205,6 +210,15 @@ def _details(sample: SampleResult) -> Iterator[str]:
                 f"| {prose(r.reason or '')} |"
                 for r in unscored
             ],
+        )
+    if sample.unparsed:
+        yield from _block(
+            f"Not parsed, so not checked ({len(sample.unparsed)})",
+            [
+                f"- {code(unparsed_location(file))}: {escape(file.message)}"
+                for file in sample.unparsed[:MAX_UNPARSED]
+            ]
+            + _more(len(sample.unparsed) - MAX_UNPARSED),
         )
     if sample.tool_errors:
         yield from _block(

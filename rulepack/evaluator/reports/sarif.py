@@ -38,6 +38,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
 from rulepack.evaluator.finding import Finding, ToolError
+from rulepack.evaluator.reports.summary import problems
 from rulepack.evaluator.results import EvalReport, RuleResult, RuleStatus, SampleResult
 from rulepack.rules.model import CustomBinding, MypyBinding, Pack, RuffBinding, Rule, Severity
 
@@ -87,7 +88,7 @@ def _run(report: EvalReport, sample: SampleResult, pack: Pack) -> JSONObject:
         },
         "automationDetails": {"id": f"rulepack/{report.pack}/{sample.name}/"},
         "originalUriBaseIds": {SRCROOT: {"uri": _root_uri(sample.root)}},
-        "invocations": [_invocation(sample.tool_errors)],
+        "invocations": [_invocation(problems(sample))],
         "columnKind": "unicodeCodePoints",
         "results": results,
         "properties": _run_properties(sample),

@@ -10,11 +10,18 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
-from rulepack.evaluator.finding import Finding, ToolError
-from rulepack.evaluator.results import EvalReport, RuleResult, RuleStatus, SampleResult
+from rulepack.evaluator.finding import Finding, Tool, ToolError
+from rulepack.evaluator.results import (
+    EvalReport,
+    RuleResult,
+    RuleStatus,
+    SampleResult,
+    UnparsedFile,
+)
 from rulepack.evaluator.suppressions import Suppressions
 
 MAX_FINDINGS = 5  # findings listed per failed rule in the table, Markdown and HTML reports
+MAX_UNPARSED = 20  # files not parsed listed per sample in the table and Markdown reports
 
 SUPPRESSION_LABELS = {
     "noqa": "# noqa",
@@ -31,6 +38,7 @@ STATUS_LABELS = {
 }
 
 _NO_CHECK_YET = re.compile(r"^check \S+ is not implemented yet$")
+_NOT_PARSED = re.compile(r"^[\d,]+ files? not parsed: (?P<why>.*)$")
 
 
 def score_text(score: float | None) -> str:
@@ -53,6 +61,20 @@ def error_location(error: ToolError) -> str | None:
     if error.path is None:
         return None
     return error.path if error.line is None else f"{error.path}:{error.line}"
+
+
+def unparsed_location(file: UnparsedFile) -> str:
+    """``path:line`` (or ``path``) of a file that was not parsed."""
+    return file.path if file.line is None else f"{file.path}:{file.line}"
+
+
+def problems(sample: SampleResult) -> tuple[ToolError, ...]:
+    """Tool errors, then each file not parsed as an error of rulepack's checks (SARIF, JUnit)."""
+    unparsed = (
+        ToolError(tool=Tool.CUSTOM, message=file.message, path=file.path, line=file.line)
+        for file in sample.unparsed
+    )
+    return (*sample.tool_errors, *unparsed)
 
 
 def failed_rules(sample: SampleResult) -> list[RuleResult]:
@@ -83,9 +105,11 @@ def status_counts(sample: SampleResult) -> Counter[RuleStatus]:
 
 
 def reason_kind(reason: str | None) -> str:
-    """Group "check X is not implemented yet" reasons into one; keep every other reason as is."""
+    """Group "check X is not implemented yet" and "N files not parsed: why" reasons by kind."""
     if reason is None:
         return "no reason given"
+    if not_parsed := _NOT_PARSED.match(reason):
+        return f"files not parsed ({not_parsed['why']})"
     return "no check yet" if _NO_CHECK_YET.match(reason) else reason
 
 

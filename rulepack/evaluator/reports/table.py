@@ -18,6 +18,7 @@ from rich.text import Text
 from rulepack.evaluator.finding import Finding
 from rulepack.evaluator.reports.summary import (
     MAX_FINDINGS,
+    MAX_UNPARSED,
     counted,
     error_location,
     failed_rules,
@@ -31,6 +32,7 @@ from rulepack.evaluator.reports.summary import (
     status_counts,
     suppression_counts,
     unbound_counts,
+    unparsed_location,
 )
 from rulepack.evaluator.results import EvalReport, RuleResult, RuleStatus, SampleResult
 from rulepack.rules.model import Severity
@@ -137,6 +139,7 @@ def _failed_rule(rule: RuleResult, findings: list[Finding], max_findings: int) -
             f"weight {rule.weight:g}",
             "dim",
         ),
+        (f", {rule.unparsed}", "yellow") if rule.unparsed else "",
     )
     shown = [_finding_line(finding) for finding in findings[:max_findings]]
     hidden = len(findings) - max_findings
@@ -170,6 +173,8 @@ def _footer(sample: SampleResult) -> Table:
     reasons = not_checked_reasons(sample)
     if reasons:
         grid.add_row("  not checked", Text(joined(reasons)))
+    if sample.unparsed:
+        grid.add_row("  not parsed", _unparsed(sample))
     grid.add_row("  tool errors", _tool_errors(sample))
     suppressions = suppression_counts(sample.suppressions)
     grid.add_row(
@@ -185,6 +190,19 @@ def _footer(sample: SampleResult) -> Table:
             ),
         )
     return grid
+
+
+def _unparsed(sample: SampleResult) -> RenderableType:
+    lines = [
+        Text.assemble(
+            (printable(unparsed_location(file)), "cyan"), " ", (printable(file.message), "yellow")
+        )
+        for file in sample.unparsed[:MAX_UNPARSED]
+    ]
+    hidden = len(sample.unparsed) - MAX_UNPARSED
+    if hidden > 0:
+        lines.append(Text(f"... and {hidden} more", style="dim"))
+    return Group(*lines)
 
 
 def _tool_errors(sample: SampleResult) -> RenderableType:
