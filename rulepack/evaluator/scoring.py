@@ -18,6 +18,7 @@ from rulepack.evaluator.checks.base import ProjectCheck
 from rulepack.evaluator.checks.runner import PROJECT
 from rulepack.evaluator.finding import Finding, Tool
 from rulepack.evaluator.globs import matching
+from rulepack.evaluator.merge import merge_findings
 from rulepack.evaluator.results import RuleResult, RuleStatus, SampleResult, SectionScore
 from rulepack.evaluator.samples import Sample
 from rulepack.rules.model import CustomBinding, MypyBinding, Pack, RuffBinding, Rule, Scoring
@@ -90,9 +91,8 @@ def _rule_coverage(
     if not rule.checks:
         reason = "review only"
     measured = sum(analysis.measured.get(check_id, 0) for check_id in rule.custom_checks)
-    return Coverage(
-        frozenset(applicable), frozenset(failed), tuple(findings), checked, reason, measured
-    )
+    merged = merge_findings(findings)  # one violation, one finding (merge.py says why here)
+    return Coverage(frozenset(applicable), frozenset(failed), merged, checked, reason, measured)
 
 
 def _codes(binding: RuffBinding | MypyBinding | CustomBinding) -> frozenset[str]:

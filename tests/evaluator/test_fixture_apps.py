@@ -51,3 +51,13 @@ def test_each_app_fails_the_rules_it_was_written_to_break(apps: dict[str, Sample
     assert {"FAS001", "SEC006", "CNV005", "PYD005", "CNV004"} <= failed(apps["typical"])
     assert {"ERR007", "ERR009", "QLT011", "QLT012", "API004"} <= failed(apps["poor"])
     assert failed(apps["exemplary"]) == set()
+
+
+def test_no_finding_is_reported_twice_for_one_rule_and_line(apps: dict[str, SampleResult]) -> None:
+    for result in apps.values():
+        places = [(f.rule_id, f.path, f.line) for f in result.findings]
+        assert len(places) == len(set(places)), result.name
+    merged = [f for result in apps.values() for f in result.findings if f.sources]
+    assert merged, "the apps have violations several tools report; they must have merged"
+    assert all(len(f.sources) > 1 for f in merged)
+    assert any(len({s.tool for s in f.sources}) > 1 for f in merged)
