@@ -27,10 +27,12 @@ from rulepack.evaluator.bindings import (
 from rulepack.evaluator.cache import ResultCache, cache_key, default_cache_dir
 from rulepack.evaluator.checks import CHECKS_BY_ID
 from rulepack.evaluator.finding import UNBOUND_SEVERITY, Tool, ToolError, finding_from
+from rulepack.evaluator.pyversion import PythonVersion
 from rulepack.evaluator.results import EvalReport
 from rulepack.evaluator.runners.ruff import RuffHit, run_ruff
 from rulepack.evaluator.samples import Sample
 from rulepack.evaluator.scoring import ScoringContext, project_check_ids, score_sample
+from rulepack.evaluator.tool_settings import RuffSettings, sample_tool_settings
 from rulepack.rules.model import Pack
 from rulepack.rules.tool_codes import RuffCatalogue
 
@@ -86,13 +88,11 @@ def evaluate(pack: Pack, samples: Sequence[Sample], options: EvalOptions) -> Eva
     timings: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="rulepack-eval-") as scratch:
         configs = Path(scratch)
-        roots = [sample.root for sample in todo]
-        (configs / "ruff.toml").write_text(ruff_config(bindings, catalogue, roots))
         mypy_ini = configs / "mypy.ini" if options.use_mypy else None
         if mypy_ini is not None:
             mypy_ini.write_text(mypy_config(bindings, _codes_off_by_default()))
         ruff_started = time.perf_counter()
-        ruff_hits, ruff_errors = _ruff(todo, configs / "ruff.toml", options.timeout)
+        ruff_found, ruff_errors = ruff_hits(todo, bindings, catalogue, configs, options.timeout)
         timings["ruff"] = time.perf_counter() - ruff_started
         jobs = [
             AnalysisJob(
@@ -114,7 +114,7 @@ def evaluate(pack: Pack, samples: Sequence[Sample], options: EvalOptions) -> Eva
         timings["analysis"] = time.perf_counter() - analysis_started
     fresh: dict[str, SampleAnalysis] = {}
     for sample, result in zip(todo, analysed, strict=True):
-        merged = _with_ruff(result, sample.name, ruff_hits, ruff_errors, bindings)
+        merged = _with_ruff(result, sample.name, ruff_found, ruff_errors, bindings)
         fresh[sample.name] = merged
         if options.use_cache:
             cache.put(keys[sample.name], merged)
@@ -156,18 +156,46 @@ def _codes_off_by_default() -> list[str]:
     return [code for code, info in error_codes.items() if not info.default_enabled]
 
 
-def _ruff(
-    samples: Sequence[Sample], config: Path, timeout: float
+def ruff_hits(
+    samples: Sequence[Sample],
+    bindings: Bindings,
+    catalogue: RuffCatalogue,
+    scratch: Path,
+    timeout: float,
 ) -> tuple[list[RuffHit], dict[str, ToolError]]:
-    files = {
-        sample.name: [
-            (sample.root / source.path, source.path)
-            for source in sample.sources
-            if source.text is not None
-        ]
-        for sample in samples
-    }
-    return run_ruff(files, config, timeout)
+    """Run ruff once per distinct configuration (usually once for all samples).
+
+    Samples that share a target Python version and project settings share one run.
+    """
+    hits: list[RuffHit] = []
+    errors: dict[str, ToolError] = {}
+    for number, (key, group) in enumerate(ruff_groups(samples).items()):
+        config = scratch / f"ruff-{number}.toml"
+        roots = [sample.root for sample in group]
+        config.write_text(ruff_config(bindings, catalogue, roots, *key))
+        files = {
+            sample.name: [
+                (sample.root / source.path, source.path)
+                for source in sample.sources
+                if source.text is not None
+            ]
+            for sample in group
+        }
+        found, failed = run_ruff(files, config, timeout)
+        hits.extend(found)
+        errors.update(failed)
+    return hits, errors
+
+
+def ruff_groups(
+    samples: Sequence[Sample],
+) -> dict[tuple[PythonVersion, RuffSettings], list[Sample]]:
+    """``samples`` grouped by the ruff configuration they need: target version and settings."""
+    groups: dict[tuple[PythonVersion, RuffSettings], list[Sample]] = {}
+    for sample in samples:
+        key = (sample.python, sample_tool_settings(sample.texts))
+        groups.setdefault(key, []).append(sample)
+    return groups
 
 
 def _run_jobs(jobs: Sequence[AnalysisJob], workers: int) -> list[SampleAnalysis]:

@@ -22,10 +22,27 @@ class Tool(str, Enum):
     CUSTOM = "custom"
 
 
+class FindingSource(BaseModel):
+    """One tool's report of a finding: which tool, which code, what it said."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tool: Tool
+    code: str
+    message: str
+
+    def label(self) -> str:
+        """``ruff G004``."""
+        return f"{self.tool.value} {self.code}"
+
+
 class Finding(BaseModel):
     """One problem at one place, with the rule it belongs to (``None`` when no rule binds it).
 
-    Lines and columns are 1-based; ``path`` is relative to the sample root, in POSIX form.
+    Lines and columns are 1-based; ``path`` is relative to the sample root, in POSIX form. When
+    several tools or codes report the same rule on the same line, scoring merges them into one
+    finding: ``tool``/``code``/``message`` are the primary report's and ``sources`` lists every
+    contributor, the primary first. A finding only one tool reported has no ``sources``.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -44,6 +61,25 @@ class Finding(BaseModel):
         default=False,
         description="A heuristic that cannot prove the violation: shown at info, not scored",
     )
+    sources: tuple[FindingSource, ...] = Field(
+        default=(),
+        description="Every tool report merged into this finding, the primary first (empty: one)",
+    )
+
+    def origins(self) -> tuple[FindingSource, ...]:
+        """Every report behind this finding: its ``sources``, or the finding itself."""
+        itself = FindingSource(tool=self.tool, code=self.code, message=self.message)
+        return self.sources or (itself,)
+
+    def source_label(self) -> str:
+        """``ruff G004`` for one report, ``custom structured-logging + ruff G004`` for several."""
+        return " + ".join(dict.fromkeys(source.label() for source in self.origins()))
+
+    def also_label(self) -> str:
+        """The other reports merged into this one (``ruff G004, mypy misc``), or ``""``."""
+        primary = (self.tool, self.code)
+        others = (s.label() for s in self.sources if (s.tool, s.code) != primary)
+        return ", ".join(dict.fromkeys(others))
 
     def sort_key(self) -> tuple[str, int, int, str]:
         """Order findings by file, position and code."""

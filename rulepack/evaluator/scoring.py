@@ -21,6 +21,7 @@ from rulepack.evaluator.checks.base import ProjectCheck
 from rulepack.evaluator.checks.runner import PROJECT
 from rulepack.evaluator.finding import Finding, Tool
 from rulepack.evaluator.globs import matching
+from rulepack.evaluator.merge import merge_findings
 from rulepack.evaluator.results import (
     RuleResult,
     RuleStatus,
@@ -105,7 +106,7 @@ def _rule_coverage(
     return Coverage(
         frozenset(applicable),
         frozenset(failed),
-        tuple(findings),
+        merge_findings(findings),  # one violation, one finding (merge.py says why here)
         checked,
         reason,
         measured,

@@ -26,6 +26,7 @@ from rulepack.errors import display_path
 from rulepack.evaluator.bindings import Bindings, bindings_for, ruff_config, select_rules
 from rulepack.evaluator.checks.base import ProjectFacts
 from rulepack.evaluator.samples import Sample
+from rulepack.evaluator.tool_settings import sample_tool_settings
 from rulepack.exporters.install.fs import atomic_write
 from rulepack.fixes.edits import bound_names
 from rulepack.fixes.finders import (
@@ -78,7 +79,14 @@ def plan_fixes(pack: Pack, samples: Sequence[Sample], options: FixOptions) -> Fi
             config = None
             if catalogue is not None:
                 config = Path(scratch) / f"ruff-{number}.toml"
-                config.write_text(ruff_config(bindings, catalogue, [sample.root]), encoding="utf-8")
+                text = ruff_config(
+                    bindings,
+                    catalogue,
+                    [sample.root],
+                    sample.python,
+                    sample_tool_settings(sample.texts),
+                )
+                config.write_text(text, encoding="utf-8")
             fixer = SampleFixer(sample, bindings, config, options, seen)
             fixer.run()
             changes.extend(fixer.changes)

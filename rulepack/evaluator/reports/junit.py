@@ -112,8 +112,15 @@ def _rule_case(sample: SampleResult, rule: RuleResult, findings: list[Finding]) 
     return case
 
 
+def _failure_line(finding: Finding) -> str:
+    also = finding.also_label()
+    return f"{location(finding)}: {finding.code} {finding.message}" + (
+        f" (also {also})" if also else ""
+    )
+
+
 def _failure_text(rule: RuleResult, findings: list[Finding]) -> str:
-    lines = [f"{location(f)}: {f.code} {f.message}" for f in findings[:MAX_FAILURE_FINDINGS]]
+    lines = [_failure_line(f) for f in findings[:MAX_FAILURE_FINDINGS]]
     hidden = len(findings) - MAX_FAILURE_FINDINGS
     if hidden > 0:
         lines.append(f"... and {hidden} more")

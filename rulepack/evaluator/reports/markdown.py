@@ -196,7 +196,12 @@ def _failed_rule(rule: RuleResult, findings: list[Finding], max_findings: int) -
 
 def _finding_item(finding: Finding, *, with_tool: bool = False) -> str:
     tool = f"{finding.tool.value} " if with_tool else ""
-    return f"- {code(location(finding))} {tool}{escape(finding.code)}: {escape(finding.message)}"
+    also = finding.also_label()
+    merged = f" (also {escape(also)})" if also else ""
+    return (
+        f"- {code(location(finding))} {tool}{escape(finding.code)}: {escape(finding.message)}"
+        + merged
+    )
 
 
 def _details(sample: SampleResult) -> Iterator[str]:

@@ -202,11 +202,17 @@ def _result(
     result: JSONObject = {
         "ruleId": rule_id,
         "level": LEVELS[finding.severity] if finding.rule_id else UNBOUND_LEVEL,
-        "message": {"text": f"{finding.message} ({finding.tool.value} {finding.code})"},
+        "message": {"text": f"{finding.message} ({finding.source_label()})"},
         "locations": [{"physicalLocation": _physical_location(finding)}],
         "partialFingerprints": {"primaryLocationLineHash": f"{digest}:{occurrences[key]}"},
         "properties": {"tool": finding.tool.value, "code": finding.code},
     }
+    if finding.sources:
+        result["properties"] = {
+            "tool": finding.tool.value,
+            "code": finding.code,
+            "sources": [source.model_dump(mode="json") for source in finding.sources],
+        }
     if rule_id in index:
         result["ruleIndex"] = index[rule_id]
     return result

@@ -150,12 +150,14 @@ def _failed_rule(rule: RuleResult, findings: list[Finding], max_findings: int) -
 
 
 def _finding_line(finding: Finding) -> Text:
+    also = finding.also_label()
     return Text.assemble(
         (printable(location(finding)), "cyan"),
         " ",
         (printable(finding.code), "bold"),
         " ",
         printable(finding.message),
+        (f" (also {printable(also)})" if also else "", "dim"),
     )
 
 
