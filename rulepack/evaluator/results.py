@@ -25,8 +25,7 @@ class RuleStatus(str, Enum):
     PASSED = "passed"
     FAILED = "failed"
     NOT_APPLICABLE = "not_applicable"  # nothing in the sample it applies to
-    NOT_CHECKED = "not_checked"  # review-only, its tool disabled or failed, no check yet, or
-    # every file it applies to was not parsed
+    NOT_CHECKED = "not_checked"  # review-only, tool off or failed, no check yet, no file parsed
 
 
 class _Frozen(BaseModel):

@@ -11,6 +11,8 @@ or one :class:`ParseFailure` with a short reason.
 from __future__ import annotations
 
 import ast
+import re
+import sys
 import warnings
 from dataclasses import dataclass
 
@@ -19,7 +21,8 @@ import libcst as cst
 from rulepack.evaluator.checks.lowering import line_of, lower
 from rulepack.evaluator.pyversion import PythonVersion
 
-RUNNING = PythonVersion(3, 11)  # the grammar of the oldest interpreter rulepack runs on
+RUNNING = PythonVersion(*sys.version_info[:2])  # the grammar ``ast`` parses here
+_ADDED_IN = re.compile(r"only supported in Python 3\.(\d+) and greater")
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,9 @@ def parse_source(path: str, source: str, target: PythonVersion) -> ParsedSource 
     if target < RUNNING:
         older = _older_grammar_error(source, path, target)
         if older is not None:
-            return _needs(path, RUNNING, target, older.lineno, older.msg)
+            added = _ADDED_IN.search(older.msg)
+            needs = PythonVersion(3, int(added.group(1))) if added else RUNNING
+            return _needs(path, needs, target, older.lineno, older.msg)
     return ParsedSource(tree)
 
 
