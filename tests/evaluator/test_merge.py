@@ -8,6 +8,8 @@ from collections import Counter
 from functools import cache
 from pathlib import Path
 
+import jsonschema
+
 from rulepack.evaluator.engine import EvalOptions, evaluate
 from rulepack.evaluator.finding import Finding, FindingSource, Tool
 from rulepack.evaluator.merge import merge_findings
@@ -159,7 +161,10 @@ def test_every_report_names_every_source_of_a_merged_finding(tmp_path: Path) -> 
     assert "(also ruff G004)" in markdown.render(report)
     assert "(also ruff G004)" in html.render(report)
     assert "(also ruff G004)" in junit.render(report)
-    results = json.loads(sarif.render(report, pack()))["runs"][0]["results"]
+    log = json.loads(sarif.render(report, pack()))
+    schema = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text())
+    jsonschema.Draft4Validator(schema).validate(log)
+    results = log["runs"][0]["results"]
     logging = next(r for r in results if "structured-logging" in r["message"]["text"])
     assert logging["message"]["text"].endswith("(custom structured-logging + ruff G004)")
     assert [s["code"] for s in logging["properties"]["sources"]] == ["structured-logging", "G004"]

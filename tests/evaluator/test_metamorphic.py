@@ -100,7 +100,9 @@ FIXES: dict[str, Change] = {  # each removes violations of typical without addin
         Edit(USERS, "from fastapi import APIRouter, Depends, HTTPException\n",
              "from fastapi import APIRouter, Depends, HTTPException, status\n"),
         Edit(USERS, 'raise HTTPException(status_code=404, detail="User not found")',
-             'raise HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail="User not found")'),
+             "raise HTTPException(\n"
+             '            status_code=status.HTTP_404_NOT_FOUND, detail="User not found"\n'
+             "        )"),
     ),
 }  # fmt: skip
 

@@ -139,10 +139,10 @@ class RuffFormat(ProjectCheck):
         Case(
             files={
                 "app/a.py": f"VALUE = [{', '.join(['1000000'] * 12)}]\n",
-                "ruff.toml": "line-length = 120\nextend = '/etc/other.toml'\n",
+                "ruff.toml": "line-length = 120\n",
             },
             hits=0,
-            note="a 116-character line at the project's line length of 120 (extend is not read)",
+            note="a 116-character line at the project's line length of 120",
         ),
     )
     bad: ClassVar[tuple[Case, ...]] = (
