@@ -8,6 +8,7 @@ an analysis can be cached by content hash and re-scored for another selection of
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import time
 from collections.abc import Iterator, Mapping
@@ -17,8 +18,8 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from rulepack.evaluator.checks import CHECKS_BY_ID
-from rulepack.evaluator.checks.base import Hit
-from rulepack.evaluator.checks.runner import run_checks
+from rulepack.evaluator.checks.base import CheckClass, Hit, Surroundings
+from rulepack.evaluator.checks.runner import CheckRun, run_checks
 from rulepack.evaluator.finding import UNBOUND_SEVERITY, Finding, Tool, ToolError, finding_from
 from rulepack.evaluator.runners.mypy import MypyHit, run_mypy
 from rulepack.evaluator.samples import Sample
@@ -68,16 +69,20 @@ def analyse(job: AnalysisJob) -> SampleAnalysis:
     ]
     started = time.perf_counter()
     checks = [CHECKS_BY_ID[check_id] for check_id in job.check_rules]
-    run = run_checks(sample.readable(), checks, job.params, sample.other_files, sample.texts)
+    run = _run_custom(sample, checks, job)
     custom_seconds = time.perf_counter() - started
+    context = {source.path for source in sample.context_sources}
     findings = [
-        _custom_finding(hit, check_id, job) for check_id, hits in run.hits.items() for hit in hits
+        _custom_finding(hit, check_id, job)
+        for check_id, hits in run.hits.items()
+        for hit in hits
+        if hit.path not in context  # project checks see the whole project, report in scope
     ]
+    failures = [f for f in run.failures if f.path not in context]
     errors.extend(
-        ToolError(tool=Tool.CUSTOM, message=f.message, path=f.path, line=f.line)
-        for f in run.failures
+        ToolError(tool=Tool.CUSTOM, message=f.message, path=f.path, line=f.line) for f in failures
     )
-    failed = {f.path for f in run.failures} | {s.path for s in sample.sources if s.text is None}
+    failed = {f.path for f in failures} | {s.path for s in sample.sources if s.text is None}
     timings = {"custom": custom_seconds}
     mypy_ran = False
     if job.mypy_config is not None:
@@ -85,8 +90,9 @@ def analyse(job: AnalysisJob) -> SampleAnalysis:
         files = sorted(path for path in sample.readable() if path not in failed)
         with mypy_cache_slot(job.cache_root / "mypy", job.slots) as cache_dir:
             hits, error = run_mypy(
-                sample.root, files, job.mypy_config, cache_dir, job.python_executable, job.timeout
-            )
+                sample.root, files, job.mypy_config, cache_dir, job.python_executable, job.timeout,
+                search_path=sample.import_roots if sample.import_prefix else (),
+            )  # fmt: skip
         timings["mypy"] = time.perf_counter() - started
         mypy_ran = error is None
         if error is not None:
@@ -102,6 +108,48 @@ def analyse(job: AnalysisJob) -> SampleAnalysis:
         timings=timings,
         mypy_ran=mypy_ran,
     )
+
+
+def _run_custom(sample: Sample, checks: list[CheckClass], job: AnalysisJob) -> CheckRun:
+    """The custom checks over the sample, with the rest of its project as context.
+
+    In a src layout the checks see ``src/api/main.py`` as ``api/main.py``, so that module names
+    match the imports (``api.main``); hits are mapped back to the paths below the root.
+    """
+    prefix = sample.import_prefix
+    moved = {
+        path.removeprefix(prefix): path
+        for path in (*sample.readable(), *sample.context_readable())
+        if prefix and path.startswith(prefix)
+    }
+    renamed = {original: short for short, original in moved.items()}
+    scoped = {renamed.get(path, path): text for path, text in sample.readable().items()}
+    context = {renamed.get(path, path): text for path, text in sample.context_readable().items()}
+    around = Surroundings(
+        scope=frozenset(scoped) if sample.context_sources else None,
+        files=sample.context_files,
+        texts=sample.context_texts,
+    )
+    sources = {**context, **scoped}
+    run = run_checks(sources, checks, job.params, sample.other_files, sample.texts, around)
+    return _restore_paths(run, moved) if moved else run
+
+
+def _restore_paths(run: CheckRun, moved: Mapping[str, str]) -> CheckRun:
+    """``run`` with the paths the checks saw (``api/main.py``) back below the root."""
+    run.hits = {
+        check_id: [dataclasses.replace(hit, path=moved.get(hit.path, hit.path)) for hit in hits]
+        for check_id, hits in run.hits.items()
+    }
+    run.applied = {
+        check_id: {moved.get(path, path) for path in paths}
+        for check_id, paths in run.applied.items()
+    }
+    run.failures = [
+        dataclasses.replace(failure, path=moved.get(failure.path, failure.path))
+        for failure in run.failures
+    ]
+    return run
 
 
 def _custom_finding(hit: Hit, check_id: str, job: AnalysisJob) -> Finding:

@@ -86,7 +86,7 @@ def evaluate(pack: Pack, samples: Sequence[Sample], options: EvalOptions) -> Eva
     timings: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="rulepack-eval-") as scratch:
         configs = Path(scratch)
-        roots = [sample.root for sample in todo]
+        roots = [path for sample in todo for path in sample.import_roots]
         (configs / "ruff.toml").write_text(ruff_config(bindings, catalogue, roots))
         mypy_ini = configs / "mypy.ini" if options.use_mypy else None
         if mypy_ini is not None:

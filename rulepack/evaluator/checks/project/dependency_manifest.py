@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import ClassVar
 
 from rulepack.evaluator.checks.base import Case, Hit, ProjectCheck
-from rulepack.evaluator.checks.project.manifests import Manifests
+from rulepack.evaluator.checks.project.manifests import Manifests, declared_above
 from rulepack.evaluator.checks.project.support import (
     FIRST_LINE,
     anchor,
@@ -127,11 +127,12 @@ class DependencyManifest(ProjectCheck):
         """Includes, dynamic dependencies, Pipfile, conda, setup.py or a lock file."""
         project = self.project
         manifests = Manifests.of(project)
-        if manifests.locked:
+        if manifests.locked or declared_above(project):
             return True
-        if any(basename(path) in OTHER_MANIFESTS for path in project.files):
+        if any(basename(p) in OTHER_MANIFESTS for p in (*project.files, *project.context_files)):
             return True
-        for path, text in (*project.texts.items(), *project.sources.items()):
+        texts = (*project.texts.items(), *project.sources.items(), *project.context_texts.items())
+        for path, text in texts:
             if basename(path) in SETUP_FILES and "install_requires" in text:
                 return True
         for path, _ in manifests.requirement_files:
