@@ -220,6 +220,8 @@ def project_sample(directory: Path) -> Sample:
     scope = directory.resolve()
     location = locate(scope)
     root = location.root
+    if _skipped_below(root, scope):  # named inside build/, .venv/ ...: read it as it is
+        return directory_sample(directory)
     tree = _read_tree(root, scope)
     above = context_paths(location, SKIP_DIRS)
     context_files = tuple(relative_to_root(path, root) for path in above)
@@ -248,6 +250,12 @@ def project_sample(directory: Path) -> Sample:
         notes=notes,
     )
     return _with_imports(sample)
+
+
+def _skipped_below(root: Path, scope: Path) -> bool:
+    """Whether the walk from ``root`` would skip ``scope`` (it is inside ``build/`` ...)."""
+    parts = scope.relative_to(root).parts if scope.is_relative_to(root) else ()
+    return any(part in SKIP_DIRS or part.endswith(".egg-info") for part in parts)
 
 
 def _with_imports(sample: Sample) -> Sample:

@@ -288,3 +288,17 @@ def test_unresolved_own_imports_are_noted_once(tmp_path: Path) -> None:
     assert note.startswith("2 import(s) of the project's own packages do not resolve")
     assert "`app.core.db` (app/main.py:1)" in note
     assert sample.name == "svc"
+
+
+def test_the_table_report_shows_the_note(repo: Path) -> None:
+    named = repo / "packages/api/src"
+    result = runner.invoke(app, ["eval", str(named), "--no-mypy", "--no-cache", "--select", "DEP"])
+    assert result.exit_code in {0, 1}, result.output
+    assert "note: evaluating" in " ".join(result.stdout.split())
+    assert "note:" not in result.stderr  # said once, in the table
+
+
+def test_a_directory_inside_a_skipped_one_is_read_as_it_is(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"pyproject.toml": "", "build/gen/main.py": "x = 1\n"})
+    (sample,) = discover([tmp_path / "build/gen"])
+    assert [source.path for source in sample.sources] == ["main.py"]

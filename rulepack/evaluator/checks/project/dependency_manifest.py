@@ -38,7 +38,8 @@ class DependencyManifest(ProjectCheck):
     or beside other files; not a one-file snippet or an installed library) with neither
     ``[project] dependencies`` nor ``[tool.poetry.dependencies]`` in a ``pyproject.toml``, no
     ``requirements*.txt`` with a requirement or an include, no ``Pipfile``, conda environment,
-    ``install_requires`` in ``setup.py``/``setup.cfg`` or lock file. A ``pyproject.toml`` whose
+    ``install_requires`` in ``setup.py``/``setup.cfg`` or lock file, in the project or above its
+    root up to the repository or workspace root. A ``pyproject.toml`` whose
     dependencies are dynamic counts as a declaration. It reports at the ``[project]`` table of the
     ``pyproject.toml`` when there is one, else at the module that creates the app.
 
