@@ -449,6 +449,10 @@ def eval_command(
     )
     report = evaluate(loaded, found, options)
     fmt = ReportFormat(output_format.value)
+    if fmt is not ReportFormat.TABLE or output is not None:  # the table shows them itself
+        for sample in report.samples:
+            for note in sample.notes:
+                typer.echo(f"note: {sample.name}: {note}", err=True)
     if output is not None:
         output.write_text(render_text(report, fmt, loaded), encoding="utf-8")
     elif fmt is ReportFormat.TABLE:

@@ -9,6 +9,7 @@ of rules.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -18,9 +19,9 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from rulepack.evaluator.checks import CHECKS_BY_ID
-from rulepack.evaluator.checks.base import Hit
+from rulepack.evaluator.checks.base import CheckClass, Hit, Surroundings
 from rulepack.evaluator.checks.parsing import ParseFailure
-from rulepack.evaluator.checks.runner import run_checks
+from rulepack.evaluator.checks.runner import CheckRun, run_checks
 from rulepack.evaluator.finding import UNBOUND_SEVERITY, Finding, Tool, ToolError, finding_from
 from rulepack.evaluator.results import UnparsedFile
 from rulepack.evaluator.runners.mypy import MypyHit, run_mypy
@@ -67,19 +68,16 @@ def analyse(job: AnalysisJob) -> SampleAnalysis:
     errors: list[ToolError] = []
     started = time.perf_counter()
     checks = [CHECKS_BY_ID[check_id] for check_id in job.check_rules]
-    run = run_checks(
-        sample.readable(),
-        checks,
-        job.params,
-        sample.other_files,
-        sample.texts,
-        python=sample.python,
-    )
+    run = _run_custom(sample, checks, job)
     custom_seconds = time.perf_counter() - started
+    context = {source.path for source in sample.context_sources}
     findings = [
-        _custom_finding(hit, check_id, job) for check_id, hits in run.hits.items() for hit in hits
+        _custom_finding(hit, check_id, job)
+        for check_id, hits in run.hits.items()
+        for hit in hits
+        if hit.path not in context  # project checks see the whole project, report in scope
     ]
-    unparsed = _unparsed(sample, run.failures)
+    unparsed = _unparsed(sample, [f for f in run.failures if f.path not in context])
     failed = {file.path for file in unparsed}
     timings = {"custom": custom_seconds}
     mypy_ran = False
@@ -88,8 +86,9 @@ def analyse(job: AnalysisJob) -> SampleAnalysis:
         files = sorted(path for path in sample.readable() if path not in failed)
         with mypy_cache_slot(job.cache_root / "mypy", job.slots) as cache_dir:
             hits, error = run_mypy(
-                sample.root, files, job.mypy_config, cache_dir, job.python_executable, job.timeout
-            )
+                sample.root, files, job.mypy_config, cache_dir, job.python_executable, job.timeout,
+                search_path=sample.import_roots if sample.import_prefix else (),
+            )  # fmt: skip
         timings["mypy"] = time.perf_counter() - started
         mypy_ran = error is None
         if error is not None:
@@ -120,6 +119,48 @@ def _unparsed(sample: Sample, failures: Sequence[ParseFailure]) -> tuple[Unparse
         for f in first.values()
     ]
     return tuple(sorted([*unreadable, *not_parsed], key=lambda file: file.path))
+def _run_custom(sample: Sample, checks: list[CheckClass], job: AnalysisJob) -> CheckRun:
+    """The custom checks over the sample, with the rest of its project as context.
+
+    In a src layout the checks see ``src/api/main.py`` as ``api/main.py``, so that module names
+    match the imports (``api.main``); hits are mapped back to the paths below the root.
+    """
+    prefix = sample.import_prefix
+    moved = {
+        path.removeprefix(prefix): path
+        for path in (*sample.readable(), *sample.context_readable())
+        if prefix and path.startswith(prefix)
+    }
+    renamed = {original: short for short, original in moved.items()}
+    scoped = {renamed.get(path, path): text for path, text in sample.readable().items()}
+    context = {renamed.get(path, path): text for path, text in sample.context_readable().items()}
+    around = Surroundings(
+        scope=frozenset(scoped) if sample.context_sources else None,
+        files=sample.context_files,
+        texts=sample.context_texts,
+    )
+    sources = {**context, **scoped}
+    run = run_checks(
+        sources, checks, job.params, sample.other_files, sample.texts, around, python=sample.python
+    )
+    return _restore_paths(run, moved) if moved else run
+
+
+def _restore_paths(run: CheckRun, moved: Mapping[str, str]) -> CheckRun:
+    """``run`` with the paths the checks saw (``api/main.py``) back below the root."""
+    run.hits = {
+        check_id: [dataclasses.replace(hit, path=moved.get(hit.path, hit.path)) for hit in hits]
+        for check_id, hits in run.hits.items()
+    }
+    run.applied = {
+        check_id: {moved.get(path, path) for path in paths}
+        for check_id, paths in run.applied.items()
+    }
+    run.failures = [
+        dataclasses.replace(failure, path=moved.get(failure.path, failure.path))
+        for failure in run.failures
+    ]
+    return run
 
 
 def _custom_finding(hit: Hit, check_id: str, job: AnalysisJob) -> Finding:

@@ -171,7 +171,7 @@ def ruff_hits(
     errors: dict[str, ToolError] = {}
     for number, (key, group) in enumerate(ruff_groups(samples).items()):
         config = scratch / f"ruff-{number}.toml"
-        roots = [sample.root for sample in group]
+        roots = [path for sample in group for path in sample.import_roots]
         config.write_text(ruff_config(bindings, catalogue, roots, *key))
         files = {
             sample.name: [

@@ -114,6 +114,9 @@ class SampleResult(_Frozen):
     findings_per_kloc: float
     timings: Mapping[str, float] = Field(default_factory=dict)
     cached: bool = False
+    notes: tuple[str, ...] = Field(
+        default=(), description="How the sample was read: its project root, unresolved imports"
+    )
 
 
 class EvalReport(_Frozen):

@@ -7,14 +7,28 @@ file with a problem, so that the rules needing it fail for that sample and the r
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rulepack.errors import UsageError
-from rulepack.evaluator.pyversion import PythonVersion
+from rulepack.evaluator.own_imports import SRC_PREFIX, is_src_layout, unresolved_note
+from rulepack.evaluator.pyversion import (
+    PythonVersion,
+    from_pyproject,
+    from_python_version_file,
+    target_version,
+)
+from rulepack.evaluator.roots import ProjectLocation, context_paths, locate, relative_to_root
+
+if sys.version_info >= (3, 11):
+    import tomllib as toml_reader
+else:  # mypy, a dependency, brings tomli on 3.10
+    import tomli as toml_reader  # type: ignore[import-not-found,unused-ignore]
 
 SKIP_DIRS = frozenset(
     {
@@ -51,6 +65,15 @@ class Sample:
     other_files: tuple[str, ...] = ()
     texts: Mapping[str, str] = field(default_factory=dict)
     python: PythonVersion = field(default_factory=PythonVersion.newest)  # target grammar
+    # Python files of the project root outside the evaluated directory: read to resolve imports
+    # and for the project checks, never scored, linted or type-checked.
+    context_sources: tuple[SourceFile, ...] = ()
+    # Files above the root up to the repository or workspace root (``../../uv.lock``).
+    context_files: tuple[str, ...] = ()
+    context_texts: Mapping[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()  # what the user should know about how the sample was read
+    # ``src/`` in a src layout: module names start below it (``src/api/main.py`` is ``api.main``)
+    import_prefix: str = ""
 
     @property
     def lines(self) -> int:
@@ -60,6 +83,32 @@ class Sample:
     def readable(self) -> dict[str, str]:
         """The Python files that could be read, by relative path."""
         return {s.path: s.text for s in self.sources if s.text is not None}
+
+    def context_readable(self) -> dict[str, str]:
+        """The readable Python files of the root outside the evaluated directory."""
+        return {s.path: s.text for s in self.context_sources if s.text is not None}
+
+    @property
+    def import_roots(self) -> tuple[Path, ...]:
+        """The directories top-level modules are imported from (the root, or its ``src/``)."""
+        return (self.root / self.import_prefix,) if self.import_prefix else (self.root,)
+
+    def pyprojects(self) -> list[tuple[str, str]]:
+        """``(path, text)`` of the root's ``pyproject.toml`` and those above it, nearest first.
+
+        Paths are relative to the root (``pyproject.toml``, ``../../pyproject.toml``); a tool
+        reading its own table (``[tool.ruff]``) takes the first that has it, as the tool would.
+        """
+        found = (
+            [("pyproject.toml", self.texts["pyproject.toml"])]
+            if "pyproject.toml" in self.texts
+            else []
+        )
+        above = [p for p in self.context_files if p.rsplit("/", 1)[-1] == "pyproject.toml"]
+        found.extend(
+            (p, self.context_texts[p]) for p in sorted(above, key=len) if p in self.context_texts
+        )
+        return found
 
     def digest(self) -> str:
         """A content hash of every file of the sample (for the result cache)."""
@@ -73,6 +122,10 @@ class Sample:
         for path in self.other_files:
             digest.update(path.encode())
             digest.update(self.texts.get(path, "").encode())
+        for path, text in sorted(self.context_readable().items()):
+            digest.update(f"context:{path}\0{text}\0".encode())
+        for path in self.context_files:
+            digest.update(f"above:{path}\0{self.context_texts.get(path, '')}\0".encode())
         return digest.hexdigest()
 
 
@@ -113,26 +166,157 @@ def _read_text(path: Path) -> str | None:
         return None
 
 
-def directory_sample(root: Path, name: str | None = None) -> Sample:
-    """Read every file below ``root`` (Python sources and the rest, skipping tool caches)."""
-    sources: list[SourceFile] = []
-    others: list[str] = []
-    texts: dict[str, str] = {}
+@dataclass
+class _Tree:
+    """The files below a root: Python files inside the evaluated directory and outside it."""
+
+    sources: list[SourceFile] = field(default_factory=list)
+    context: list[SourceFile] = field(default_factory=list)
+    others: list[str] = field(default_factory=list)
+    texts: dict[str, str] = field(default_factory=dict)
+
+
+def _read_tree(root: Path, scope: Path) -> _Tree:
+    tree = _Tree()
     for path in _walk(root):
         if path.suffix == ".py":
-            sources.append(_read_source(root, path))
+            source = _read_source(root, path)
+            (tree.sources if path.is_relative_to(scope) else tree.context).append(source)
             continue
         relative = path.relative_to(root).as_posix()
-        others.append(relative)
+        tree.others.append(relative)
         text = _read_text(path)
         if text is not None:
-            texts[relative] = text
-    return Sample(name or root.name, root, tuple(sources), tuple(others), texts)
+            tree.texts[relative] = text
+    return tree
+
+
+def directory_sample(root: Path, name: str | None = None) -> Sample:
+    """Read every file below ``root`` as one sample rooted there (a ``--samples`` subdirectory).
+
+    Nothing above ``root`` is looked at: a generated sample is a project of its own.
+    """
+    tree = _read_tree(root, root)
+    sample = Sample(
+        name or root.name,
+        root,
+        tuple(tree.sources),
+        tuple(tree.others),
+        tree.texts,
+        python=target_version(tree.texts.get("pyproject.toml"), tree.texts.get(".python-version")),
+    )
+    return _with_imports(sample)
+
+
+def project_sample(directory: Path) -> Sample:
+    """A directory named on the command line, evaluated from the root of its project.
+
+    The Python files below ``directory`` are the sample (scored, linted, type-checked); the rest
+    of the project root is context that resolves imports and feeds the project checks, and the
+    files above the root up to the repository root are context for the project checks. Paths are
+    relative to the project root, so naming ``src/pkg``, ``src`` or the root gives the same
+    findings for the same files. The sample is named after the project.
+    """
+    scope = directory.resolve()
+    location = locate(scope)
+    root = location.root
+    if _skipped_below(root, scope):  # named inside build/, .venv/ ...: read it as it is
+        return directory_sample(directory)
+    tree = _read_tree(root, scope)
+    above = context_paths(location, SKIP_DIRS)
+    context_files = tuple(relative_to_root(path, root) for path in above)
+    context_texts = {
+        relative: text
+        for path, relative in zip(above, context_files, strict=True)
+        if (text := _read_text(path)) is not None
+    }
+    notes: tuple[str, ...] = ()
+    if root != scope:
+        inside = scope.relative_to(root).as_posix() if scope.is_relative_to(root) else str(scope)
+        notes = (
+            f"evaluating {root} as the project root of {scope} ({location.reason}); "
+            f"findings are for {inside}/, the rest of the project is context",
+        )
+    sample = Sample(
+        project_name(tree.texts.get("pyproject.toml"), root),
+        root,
+        tuple(tree.sources),
+        tuple(tree.others),
+        tree.texts,
+        python=project_python(location),
+        context_sources=tuple(tree.context),
+        context_files=context_files,
+        context_texts=context_texts,
+        notes=notes,
+    )
+    return _with_imports(sample)
+
+
+def _skipped_below(root: Path, scope: Path) -> bool:
+    """Whether the walk from ``root`` would skip ``scope`` (it is inside ``build/`` ...)."""
+    parts = scope.relative_to(root).parts if scope.is_relative_to(root) else ()
+    return any(part in SKIP_DIRS or part.endswith(".egg-info") for part in parts)
+
+
+def _with_imports(sample: Sample) -> Sample:
+    """``sample`` with its import prefix (src layout) and a note on unresolved own imports."""
+    sources = {**sample.context_readable(), **sample.readable()}
+    prefix = SRC_PREFIX if _src_layout(sources) else ""
+    note = unresolved_note(sources, sample.root.resolve())
+    notes = sample.notes if note is None else (*sample.notes, note)
+    return dataclasses.replace(sample, notes=notes, import_prefix=prefix)
+
+
+def _src_layout(sources: Mapping[str, str]) -> bool:
+    """A src layout whose paths stay distinct without ``src/`` (no ``src/tests`` and ``tests``)."""
+    if not is_src_layout(sources):
+        return False
+    short = {path.removeprefix(SRC_PREFIX) for path in sources if path.startswith(SRC_PREFIX)}
+    return not short & set(sources)
+
+
+def project_name(pyproject: str | None, root: Path) -> str:
+    """``[project] name`` (or ``[tool.poetry] name``) of the root's pyproject, else its name."""
+    data: dict[str, object] = {}
+    if pyproject is not None:
+        with contextlib.suppress(toml_reader.TOMLDecodeError):
+            data = toml_reader.loads(pyproject)
+    for table in (data.get("project"), _poetry(data)):
+        name = table.get("name") if isinstance(table, dict) else None
+        if isinstance(name, str) and name.strip():
+            return name.strip()
+    return root.name
+
+
+def _poetry(data: Mapping[str, object]) -> object:
+    tool = data.get("tool")
+    return tool.get("poetry") if isinstance(tool, dict) else None
+
+
+def project_python(location: ProjectLocation) -> PythonVersion:
+    """The target Python version of a project.
+
+    The nearest ``requires-python`` from the root up to the repository root, else the nearest
+    ``.python-version``, else the newest supported.
+    """
+    directories = [location.root, *location.ancestors()]
+    for directory in directories:
+        text = _read_text(directory / "pyproject.toml")
+        found = from_pyproject(text) if text is not None else None
+        if found is not None:
+            return found
+    for directory in directories:
+        text = _read_text(directory / ".python-version")
+        found = from_python_version_file(text) if text is not None else None
+        if found is not None:
+            return found
+    return PythonVersion.newest()
 
 
 def file_sample(path: Path) -> Sample:
-    """A one-file sample."""
-    return Sample(path.name, path.parent, (_read_source(path.parent, path),))
+    """A one-file sample; its target Python version comes from its project."""
+    python = project_python(locate(path.parent))
+    return Sample(path.name, path.parent, (_read_source(path.parent, path),), python=python)
 
 
 def discover(paths: Sequence[Path], samples_dir: Path | None = None) -> list[Sample]:
@@ -144,7 +328,7 @@ def discover(paths: Sequence[Path], samples_dir: Path | None = None) -> list[Sam
     samples: list[Sample] = []
     for path in paths:
         if path.is_dir():
-            samples.append(directory_sample(path, path.resolve().name))
+            samples.append(project_sample(path))
         elif path.is_file():
             if path.suffix != ".py":
                 raise UsageError(f"{path}:1: not a Python file (evaluate .py files or directories)")

@@ -241,6 +241,7 @@ def score_sample(
         findings_per_kloc=round(len(bound) * 1000 / lines, 2) if lines else 0.0,
         timings=dict(analysis.timings),
         cached=cached,
+        notes=sample.notes,
     )
 
 

@@ -29,7 +29,7 @@ def apps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, SampleResult]:
     roots = [*(APPS / name for name in ("exemplary", "typical", "poor")), untyped]
     options = EvalOptions(cache_dir=tmp_path_factory.mktemp("cache"), use_cache=False)
     report = evaluate(load_pack(resolve_pack_dir(None)), discover(roots), options)
-    return {sample.name: sample for sample in report.samples}
+    return {Path(sample.root).name: sample for sample in report.samples}  # exemplary: items-api
 
 
 def failed(result: SampleResult) -> set[str]:

@@ -73,6 +73,20 @@ _T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
+class Surroundings:
+    """What lies around the files a check run visits.
+
+    ``scope`` names the sources module checks visit (``None``: all); the other sources of the
+    project only resolve imports and feed the project checks. ``files`` and ``texts`` are the
+    files above the sample's root (see :attr:`ProjectFacts.context_files`).
+    """
+
+    scope: frozenset[str] | None = None
+    files: tuple[str, ...] = ()
+    texts: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ProjectFacts:
     """The facts of every module of a sample, and its files."""
 
@@ -81,6 +95,11 @@ class ProjectFacts:
     texts: Mapping[str, str] = field(default_factory=dict)  # non-Python files checks may read
     sources: Mapping[str, str] = field(default_factory=dict)  # Python files that parse
     trees: Mapping[str, ast.Module] = field(default_factory=dict)  # their ``ast`` trees
+    # Files above the sample's root, up to its repository or workspace root (lock files,
+    # manifests, ``.env.example``, ``tests/``), as paths relative to the root (``../../uv.lock``).
+    # Context for deciding that something is absent; checks do not report at them.
+    context_files: tuple[str, ...] = ()
+    context_texts: Mapping[str, str] = field(default_factory=dict)
     # Results derived from the facts that several checks (or one check on every module) need;
     # computed once per sample by :meth:`cached`.
     _memo: dict[str, object] = field(default_factory=dict, compare=False, repr=False)

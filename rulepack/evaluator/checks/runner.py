@@ -25,6 +25,7 @@ from rulepack.evaluator.checks.base import (
     ModuleContext,
     ProjectCheck,
     ProjectFacts,
+    Surroundings,
 )
 from rulepack.evaluator.checks.facts import ModuleFacts
 from rulepack.evaluator.checks.imports import ImportMap
@@ -81,6 +82,7 @@ def run_checks(
     params: Mapping[str, Mapping[str, ParamValue]],
     other_files: Sequence[str] = (),
     texts: Mapping[str, str] | None = None,
+    around: Surroundings | None = None,
     *,
     python: PythonVersion | None = None,
 ) -> CheckRun:
@@ -92,6 +94,8 @@ def run_checks(
         params: Parameter values per check id.
         other_files: Relative paths of the sample's non-Python files (for project checks).
         texts: Contents of non-Python files project checks may read (``.env.example`` ...).
+        around: Which sources module checks visit (the rest only resolve imports and feed the
+            project checks), and the files above the sample's root.
         python: The Python version the sample targets (default: the newest supported).
     """
     run = CheckRun()
@@ -109,6 +113,8 @@ def run_checks(
         texts=dict(texts or {}),
         sources={p.path: p.source for p in parsed},
         trees={p.path: p.tree for p in parsed},
+        context_files=around.files if around else (),
+        context_texts=dict(around.texts) if around else {},
     )
     run.facts = project.modules
     module_checks = [c for c in checks if issubclass(c, ModuleCheck)]
@@ -118,6 +124,8 @@ def run_checks(
         run.applied[check.id] = set()
         run.measured[check.id] = 0
     for item in parsed:
+        if around is not None and around.scope is not None and item.path not in around.scope:
+            continue
         _check_module(item, module_checks, params, project, run)
     for check in project_checks:
         instance = check(project, params.get(check.id, {}))

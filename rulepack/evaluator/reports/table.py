@@ -90,7 +90,9 @@ def _sample(sample: SampleResult, max_findings: int) -> list[RenderableType]:
         "  ",
         (_size(sample), "dim"),
     )
-    parts: list[RenderableType] = [header, _sections(sample)]
+    parts: list[RenderableType] = [header]
+    parts.extend(Text(f"note: {printable(note)}", style="dim") for note in sample.notes)
+    parts.append(_sections(sample))
     failed = failed_rules(sample)
     if failed:
         parts.append(Text(f"Failed rules ({len(failed)})", style="bold"))

@@ -9,6 +9,7 @@ the caller keeps per worker, so library modules (fastapi, pydantic, ...) are ana
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -38,10 +39,18 @@ def run_mypy(
     cache_dir: Path,
     python_executable: str | None,
     timeout: float,
+    search_path: Sequence[Path] = (),
 ) -> tuple[list[MypyHit], ToolError | None]:
-    """Type-check ``files`` (relative to ``root``) in one mypy process."""
+    """Type-check ``files`` (relative to ``root``) in one mypy process.
+
+    ``search_path`` (``MYPYPATH``) names the directories top-level modules are imported from when
+    that is not ``root`` (``root/src`` in a src layout).
+    """
     if not files:
         return [], None
+    env = (
+        {**os.environ, "MYPYPATH": os.pathsep.join(map(str, search_path))} if search_path else None
+    )
     command = [
         sys.executable, "-m", "mypy", "--config-file", str(config), "--output", "json",
         "--show-column-numbers", "--show-error-end", "--no-error-summary", "--no-pretty",
@@ -50,7 +59,7 @@ def run_mypy(
     ]  # fmt: skip
     try:
         completed = subprocess.run(
-            command, cwd=root, capture_output=True, text=True, timeout=timeout, check=False
+            command, cwd=root, capture_output=True, text=True, timeout=timeout, check=False, env=env
         )
     except subprocess.TimeoutExpired:
         return [], ToolError(tool=Tool.MYPY, message=f"mypy timed out after {timeout:.0f} s")

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import ClassVar
 
 from rulepack.evaluator.checks.base import Case, Hit, ProjectCheck
-from rulepack.evaluator.checks.project.manifests import Manifests
+from rulepack.evaluator.checks.project.manifests import Manifests, declared_above
 from rulepack.evaluator.checks.project.support import (
     FIRST_LINE,
     anchor,
@@ -38,7 +38,8 @@ class DependencyManifest(ProjectCheck):
     or beside other files; not a one-file snippet or an installed library) with neither
     ``[project] dependencies`` nor ``[tool.poetry.dependencies]`` in a ``pyproject.toml``, no
     ``requirements*.txt`` with a requirement or an include, no ``Pipfile``, conda environment,
-    ``install_requires`` in ``setup.py``/``setup.cfg`` or lock file. A ``pyproject.toml`` whose
+    ``install_requires`` in ``setup.py``/``setup.cfg`` or lock file, in the project or above its
+    root up to the repository or workspace root. A ``pyproject.toml`` whose
     dependencies are dynamic counts as a declaration. It reports at the ``[project]`` table of the
     ``pyproject.toml`` when there is one, else at the module that creates the app.
 
@@ -127,11 +128,12 @@ class DependencyManifest(ProjectCheck):
         """Includes, dynamic dependencies, Pipfile, conda, setup.py or a lock file."""
         project = self.project
         manifests = Manifests.of(project)
-        if manifests.locked:
+        if manifests.locked or declared_above(project):
             return True
-        if any(basename(path) in OTHER_MANIFESTS for path in project.files):
+        if any(basename(p) in OTHER_MANIFESTS for p in (*project.files, *project.context_files)):
             return True
-        for path, text in (*project.texts.items(), *project.sources.items()):
+        texts = (*project.texts.items(), *project.sources.items(), *project.context_texts.items())
+        for path, text in texts:
             if basename(path) in SETUP_FILES and "install_requires" in text:
                 return True
         for path, _ in manifests.requirement_files:

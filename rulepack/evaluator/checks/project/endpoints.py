@@ -23,6 +23,7 @@ from rulepack.evaluator.checks.facts import ResolvedRoute, RouteFact, RouterFact
 from rulepack.evaluator.checks.imports import ImportMap
 from rulepack.evaluator.checks.project.support import (
     ast_span,
+    context_test_trees,
     imports_of,
     is_test_path,
     module_constants,
@@ -483,7 +484,8 @@ class TestSuite:
         calls: list[EndpointCall] = []
         errors: set[str] = set()
         prefixed = False
-        for path, tree in sorted(project.trees.items()):
+        above = context_test_trees(project)  # a workspace's tests/ above the root
+        for path, tree in (*sorted(project.trees.items()), *above):
             if not is_test_path(path):
                 continue
             module = _TestModule.read(path, tree)
@@ -493,7 +495,7 @@ class TestSuite:
         if prefixed:  # ``AsyncClient(base_url="http://test/api/v1")``: paths are relative to it
             calls = [_open(call) for call in calls]
         files = tuple(path for path in project.files if is_test_path(path) and path.endswith(".py"))
-        return cls(tuple(calls), frozenset(errors), files)
+        return cls(tuple(calls), frozenset(errors), files + tuple(path for path, _ in above))
 
     def calls_of(self, target: RouteTarget) -> Iterator[EndpointCall]:
         """The calls that reach ``target``."""

@@ -300,15 +300,22 @@ def _read_key(
 
 
 def example_files(project: ProjectFacts) -> list[str]:
-    """Paths of the sample's ``.env.example`` files (any spelling, any depth)."""
-    return sorted(path for path in project.files if ENV_EXAMPLE.match(basename(path)))
+    """Paths of the sample's ``.env.example`` files (any spelling, any depth).
+
+    The project's own come first, then those above its root up to the repository root
+    (``../docker/.env.example``).
+    """
+    own = sorted(path for path in project.files if ENV_EXAMPLE.match(basename(path)))
+    above = [path for path in project.context_files if ENV_EXAMPLE.match(basename(path))]
+    return own + above
 
 
 def example_keys(project: ProjectFacts, paths: list[str]) -> frozenset[str]:
     """Upper-case keys listed (or commented out) in the example files."""
     keys: set[str] = set()
     for path in paths:
-        for line in project.texts.get(path, "").splitlines():
+        text = project.texts.get(path) or project.context_texts.get(path, "")
+        for line in text.splitlines():
             match = ENV_KEY.match(line)
             if match:
                 keys.add(match.group(1).upper())

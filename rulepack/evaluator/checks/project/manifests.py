@@ -11,6 +11,7 @@ from rulepack.evaluator.checks.project.support import (
     TomlTable,
     basename,
     find_line,
+    parse_toml,
     pyprojects,
     root_first,
     section_line,
@@ -129,8 +130,28 @@ def requirement_files(project: ProjectFacts) -> list[tuple[str, str]]:
 
 
 def has_lock_file(project: ProjectFacts) -> bool:
-    """Whether the sample commits a lock file (``uv.lock``, ``poetry.lock`` ...)."""
-    return any(LOCK_FILE.match(basename(path)) for path in project.files)
+    """Whether the sample commits a lock file (``uv.lock``, ``poetry.lock`` ...).
+
+    A lock file above the root up to the repository root counts: a uv or Poetry workspace locks
+    its members in one file at the workspace root.
+    """
+    paths = (*project.files, *project.context_files)
+    return any(LOCK_FILE.match(basename(path)) for path in paths)
+
+
+def declared_above(project: ProjectFacts) -> bool:
+    """Whether a manifest above the root (up to the repository root) lists a dependency."""
+    for path, text in project.context_texts.items():
+        if is_requirements_file(path) and requirements_in(path, text):
+            return True
+        if basename(path) != "pyproject.toml":
+            continue
+        document = parse_toml(text)
+        if document is not None and (
+            project_dependencies(path, text, document) or poetry_dependencies(path, text, document)
+        ):
+            return True
+    return False
 
 
 def _located(text: str, spec: str, after: int) -> int:

@@ -26,8 +26,9 @@ class PinnedDependencies(ProjectCheck):
     includes, ``-e`` editable installs and ``--hash`` options are skipped). For ranges in
     ``pyproject.toml`` (``[project] dependencies`` or ``[tool.poetry.dependencies]``) it reports
     once per table when the project commits no lock file (``uv.lock``, ``poetry.lock``,
-    ``pdm.lock``, ``Pipfile.lock``, ``pylock.toml``, ``requirements*.lock``) and no fully pinned
-    production requirements file generated from them.
+    ``pdm.lock``, ``Pipfile.lock``, ``pylock.toml``, ``requirements*.lock``; one at the workspace
+    or repository root counts) and no fully pinned production requirements file generated from
+    them.
 
     ## Why is this bad?
     Unpinned installs resolve to whatever is newest on the day, so two builds of the same commit

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import sys
+import warnings
 from collections.abc import Iterator, Mapping
 
 from rulepack.evaluator.checks.ast_facts import ast_dotted, import_map, walk
@@ -50,6 +51,27 @@ def is_test_path(path: str) -> bool:
     """Whether ``path`` is test code: a test module, a ``conftest.py`` or a file under tests/."""
     parts = path.split("/")
     return is_test_module(path) or parts[-1] == "conftest.py" or any(p in TEST_DIRS for p in parts)
+
+
+def context_test_trees(project: ProjectFacts) -> tuple[tuple[str, ast.Module], ...]:
+    """``(path, tree)`` of the test modules above the root that parse (``../tests/test_x.py``).
+
+    A workspace or repository often keeps the tests of a member package in its own ``tests/``;
+    they count when deciding whether the project is tested, but are never reported on.
+    """
+    return project.cached("project.context-test-trees", lambda: tuple(_context_tests(project)))
+
+
+def _context_tests(project: ProjectFacts) -> Iterator[tuple[str, ast.Module]]:
+    for path, text in sorted(project.context_texts.items()):
+        if not (path.endswith(".py") and is_test_path(path)):
+            continue
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                yield path, ast.parse(text, filename=path)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
 
 
 def is_migration_path(path: str) -> bool:
