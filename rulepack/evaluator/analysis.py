@@ -16,11 +16,12 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from rulepack.evaluator.any_origin import AnyOrigins
 from rulepack.evaluator.checks import CHECKS_BY_ID
 from rulepack.evaluator.checks.base import Hit
 from rulepack.evaluator.checks.runner import run_checks
 from rulepack.evaluator.finding import UNBOUND_SEVERITY, Finding, Tool, ToolError, finding_from
-from rulepack.evaluator.runners.mypy import MypyHit, run_mypy
+from rulepack.evaluator.runners.mypy import MypyHit, MypyRun, run_mypy, unresolved_modules
 from rulepack.evaluator.samples import Sample
 from rulepack.evaluator.suppressions import Suppressions, count_suppressions
 from rulepack.rules.model import ParamValue, Severity
@@ -40,6 +41,7 @@ class SampleAnalysis(BaseModel):
     timings: Mapping[str, float] = {}
     mypy_ran: bool = False
     ruff_ran: bool = False
+    unresolved_imports: tuple[str, ...] = ()  # modules mypy could not find (findings advisory)
 
 
 @dataclass(frozen=True)
@@ -79,19 +81,12 @@ def analyse(job: AnalysisJob) -> SampleAnalysis:
     )
     failed = {f.path for f in run.failures} | {s.path for s in sample.sources if s.text is None}
     timings = {"custom": custom_seconds}
-    mypy_ran = False
-    if job.mypy_config is not None:
-        started = time.perf_counter()
-        files = sorted(path for path in sample.readable() if path not in failed)
-        with mypy_cache_slot(job.cache_root / "mypy", job.slots) as cache_dir:
-            hits, error = run_mypy(
-                sample.root, files, job.mypy_config, cache_dir, job.python_executable, job.timeout
-            )
-        timings["mypy"] = time.perf_counter() - started
-        mypy_ran = error is None
-        if error is not None:
-            errors.append(error)
-        findings.extend(_mypy_finding(hit, job) for hit in hits if hit.path in set(files))
+    mypy = _mypy(job, {p: t for p, t in sample.readable().items() if p not in failed})
+    if mypy.error is not None:
+        errors.append(mypy.error)
+    findings.extend(mypy.findings)
+    if mypy.seconds is not None:
+        timings["mypy"] = mypy.seconds
     return SampleAnalysis(
         findings=tuple(findings),
         tool_errors=tuple(errors),
@@ -100,7 +95,8 @@ def analyse(job: AnalysisJob) -> SampleAnalysis:
         parse_failures=tuple(sorted(failed)),
         suppressions=count_suppressions(sample.readable().values()),
         timings=timings,
-        mypy_ran=mypy_ran,
+        mypy_ran=mypy.ran,
+        unresolved_imports=mypy.unresolved,
     )
 
 
@@ -121,10 +117,52 @@ def _custom_finding(hit: Hit, check_id: str, job: AnalysisJob) -> Finding:
     )
 
 
-def _mypy_finding(hit: MypyHit, job: AnalysisJob) -> Finding:
+@dataclass(frozen=True)
+class _MypyOutcome:
+    findings: tuple[Finding, ...] = ()
+    error: ToolError | None = None
+    ran: bool = False
+    unresolved: tuple[str, ...] = ()
+    seconds: float | None = None
+
+
+def _mypy(job: AnalysisJob, sources: Mapping[str, str]) -> _MypyOutcome:
+    """Run mypy on the files that parse and tie its hits to rules (skipped with --no-mypy)."""
+    if job.mypy_config is None:
+        return _MypyOutcome()
+    started = time.perf_counter()
+    with mypy_cache_slot(job.cache_root / "mypy", job.slots) as cache_dir:
+        run = MypyRun(
+            sources=sources,
+            config=job.mypy_config,
+            cache_dir=cache_dir,
+            python_version=job.sample.python,
+            python_executable=job.python_executable,
+            timeout=job.timeout,
+        )
+        hits, error = run_mypy(run)
+    unresolved = unresolved_modules(hits)
+    origins = AnyOrigins.trace(sources, unresolved)
+    return _MypyOutcome(
+        findings=tuple(_mypy_finding(hit, job, origins) for hit in hits),
+        error=error,
+        ran=error is None,
+        unresolved=unresolved,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _mypy_finding(hit: MypyHit, job: AnalysisJob, origins: AnyOrigins) -> Finding:
     rule_id = job.mypy_rules.get(hit.code)
     severity = job.severities[rule_id] if rule_id is not None else UNBOUND_SEVERITY
-    return finding_from(hit, Tool.MYPY, rule_id, severity)
+    finding = finding_from(hit, Tool.MYPY, rule_id, severity)
+    reason = origins.reason(hit)
+    if reason is None:
+        return finding
+    message = f"{hit.message} ({reason}; shown, not scored)"
+    return finding.model_copy(
+        update={"advisory": True, "severity": Severity.INFO, "message": message}
+    )
 
 
 @contextlib.contextmanager

@@ -211,6 +211,7 @@ def score_sample(
         unbound=tuple(sorted(unbound, key=Finding.sort_key)),
         tool_errors=analysis.tool_errors,
         suppressions=analysis.suppressions,
+        unresolved_imports=analysis.unresolved_imports,
         findings_per_kloc=round(len(bound) * 1000 / lines, 2) if lines else 0.0,
         timings=dict(analysis.timings),
         cached=cached,

@@ -19,6 +19,7 @@ from rulepack.evaluator.finding import Finding
 from rulepack.evaluator.reports.summary import (
     MAX_FINDINGS,
     counted,
+    environment_text,
     error_location,
     failed_rules,
     findings_by_rule,
@@ -31,6 +32,7 @@ from rulepack.evaluator.reports.summary import (
     status_counts,
     suppression_counts,
     unbound_counts,
+    unresolved_text,
 )
 from rulepack.evaluator.results import EvalReport, RuleResult, RuleStatus, SampleResult
 from rulepack.rules.model import Severity
@@ -171,6 +173,9 @@ def _footer(sample: SampleResult) -> Table:
     if reasons:
         grid.add_row("  not checked", Text(joined(reasons)))
     grid.add_row("  tool errors", _tool_errors(sample))
+    unresolved = unresolved_text(sample)
+    if unresolved:
+        grid.add_row("  unresolved", Text(printable(unresolved), style="yellow"))
     suppressions = suppression_counts(sample.suppressions)
     grid.add_row(
         "  suppressions",
@@ -218,6 +223,9 @@ def _overall(report: EvalReport) -> RenderableType:
                 Text(score_text(sample.score), style=score_style(sample.score)),
             )
         parts.append(grid)
+    environment = environment_text(report)
+    if environment:
+        parts.append(Text(printable(environment), style="dim"))
     gate = gate_text(report)
     parts.append(
         Text.assemble(
