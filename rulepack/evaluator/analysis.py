@@ -119,6 +119,8 @@ def _custom_finding(hit: Hit, check_id: str, job: AnalysisJob) -> Finding:
 
 @dataclass(frozen=True)
 class _MypyOutcome:
+    """What mypy contributed to a sample's analysis (nothing with --no-mypy)."""
+
     findings: tuple[Finding, ...] = ()
     error: ToolError | None = None
     ran: bool = False

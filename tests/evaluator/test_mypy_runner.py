@@ -13,6 +13,7 @@ from rulepack.evaluator.bindings import bindings_for, mypy_config, select_rules
 from rulepack.evaluator.engine import EvalOptions, _codes_off_by_default, evaluate
 from rulepack.evaluator.finding import Tool
 from rulepack.evaluator.pyversion import PythonVersion
+from rulepack.evaluator.reports.table import render_plain
 from rulepack.evaluator.results import EvalReport, RuleStatus, SampleResult
 from rulepack.evaluator.runners.mypy import (
     MypyHit,
@@ -349,12 +350,17 @@ def test_unresolved_modules_are_named_from_the_messages() -> None:
 def test_the_report_states_what_mypy_saw(tmp_path: Path) -> None:
     root = tmp_path / "s"
     root.mkdir()
-    (root / "main.py").write_text("X = 1\n")
+    (root / "main.py").write_text("import not_installed_lib\n\nX = 1\n")
     options = EvalOptions(cache_dir=tmp_path / "cache", use_cache=False)
     report = evaluate(pack(), discover([root]), options)
     assert report.environment is not None
     assert report.environment.python_executable is None
     assert "fastapi" in report.environment.libraries
     assert "pydantic" in report.environment.libraries
+    text = render_plain(report, width=200)
+    fastapi = report.environment.libraries["fastapi"]
+    assert f"mypy {report.environment.mypy}, Python " in text
+    assert f"fastapi {fastapi}" in text
+    assert "unresolved   not_installed_lib (1 mypy finding shown, not scored)" in text
     quiet = evaluate(pack(), discover([root]), dataclasses.replace(options, use_mypy=False))
     assert quiet.environment is None
