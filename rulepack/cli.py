@@ -421,7 +421,11 @@ def eval_command(
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Parallel workers.")] = 1,
     python_executable: Annotated[
         str | None,
-        typer.Option("--python-executable", help="The Python whose packages mypy should see."),
+        typer.Option(
+            "--python-executable",
+            help="The Python whose packages mypy should see (it is run). Default: rulepack's "
+            "own; a sample's .venv is never used unless named here.",
+        ),
     ] = None,
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Analyse every sample again.")

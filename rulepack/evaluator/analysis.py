@@ -18,13 +18,14 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from rulepack.evaluator.any_origin import AnyOrigins
 from rulepack.evaluator.checks import CHECKS_BY_ID
 from rulepack.evaluator.checks.base import CheckClass, Hit, Surroundings
 from rulepack.evaluator.checks.parsing import ParseFailure
 from rulepack.evaluator.checks.runner import CheckRun, run_checks
 from rulepack.evaluator.finding import UNBOUND_SEVERITY, Finding, Tool, ToolError, finding_from
 from rulepack.evaluator.results import UnparsedFile
-from rulepack.evaluator.runners.mypy import MypyHit, run_mypy
+from rulepack.evaluator.runners.mypy import MypyHit, MypyRun, run_mypy, unresolved_modules
 from rulepack.evaluator.samples import Sample
 from rulepack.evaluator.suppressions import Suppressions, count_suppressions
 from rulepack.rules.model import ParamValue, Severity
@@ -44,6 +45,7 @@ class SampleAnalysis(BaseModel):
     timings: Mapping[str, float] = {}
     mypy_ran: bool = False
     ruff_ran: bool = False
+    unresolved_imports: tuple[str, ...] = ()  # modules mypy could not find (findings advisory)
 
 
 @dataclass(frozen=True)
@@ -80,20 +82,12 @@ def analyse(job: AnalysisJob) -> SampleAnalysis:
     unparsed = _unparsed(sample, [f for f in run.failures if f.path not in context])
     failed = {file.path for file in unparsed}
     timings = {"custom": custom_seconds}
-    mypy_ran = False
-    if job.mypy_config is not None:
-        started = time.perf_counter()
-        files = sorted(path for path in sample.readable() if path not in failed)
-        with mypy_cache_slot(job.cache_root / "mypy", job.slots) as cache_dir:
-            hits, error = run_mypy(
-                sample.root, files, job.mypy_config, cache_dir, job.python_executable, job.timeout,
-                search_path=sample.import_roots if sample.import_prefix else (),
-            )  # fmt: skip
-        timings["mypy"] = time.perf_counter() - started
-        mypy_ran = error is None
-        if error is not None:
-            errors.append(error)
-        findings.extend(_mypy_finding(hit, job) for hit in hits if hit.path in set(files))
+    mypy = _mypy(job, {p: t for p, t in sample.readable().items() if p not in failed})
+    if mypy.error is not None:
+        errors.append(mypy.error)
+    findings.extend(mypy.findings)
+    if mypy.seconds is not None:
+        timings["mypy"] = mypy.seconds
     return SampleAnalysis(
         findings=tuple(findings),
         tool_errors=tuple(errors),
@@ -102,7 +96,8 @@ def analyse(job: AnalysisJob) -> SampleAnalysis:
         parse_failures=unparsed,
         suppressions=count_suppressions(sample.readable().values()),
         timings=timings,
-        mypy_ran=mypy_ran,
+        mypy_ran=mypy.ran,
+        unresolved_imports=mypy.unresolved,
     )
 
 
@@ -119,6 +114,8 @@ def _unparsed(sample: Sample, failures: Sequence[ParseFailure]) -> tuple[Unparse
         for f in first.values()
     ]
     return tuple(sorted([*unreadable, *not_parsed], key=lambda file: file.path))
+
+
 def _run_custom(sample: Sample, checks: list[CheckClass], job: AnalysisJob) -> CheckRun:
     """The custom checks over the sample, with the rest of its project as context.
 
@@ -180,10 +177,56 @@ def _custom_finding(hit: Hit, check_id: str, job: AnalysisJob) -> Finding:
     )
 
 
-def _mypy_finding(hit: MypyHit, job: AnalysisJob) -> Finding:
+@dataclass(frozen=True)
+class _MypyOutcome:
+    """What mypy contributed to a sample's analysis (nothing with --no-mypy)."""
+
+    findings: tuple[Finding, ...] = ()
+    error: ToolError | None = None
+    ran: bool = False
+    unresolved: tuple[str, ...] = ()
+    seconds: float | None = None
+
+
+def _mypy(job: AnalysisJob, sources: Mapping[str, str]) -> _MypyOutcome:
+    """Run mypy on the files that parse and tie its hits to rules (skipped with --no-mypy)."""
+    if job.mypy_config is None:
+        return _MypyOutcome()
+    started = time.perf_counter()
+    with mypy_cache_slot(job.cache_root / "mypy", job.slots) as cache_dir:
+        run = MypyRun(
+            sources=sources,
+            config=job.mypy_config,
+            cache_dir=cache_dir,
+            python_version=job.sample.python,
+            python_executable=job.python_executable,
+            timeout=job.timeout,
+            import_prefix=job.sample.import_prefix,
+            context=job.sample.context_readable(),
+        )
+        hits, error = run_mypy(run)
+    unresolved = unresolved_modules(hits)
+    origins = AnyOrigins.trace(sources, unresolved)
+    return _MypyOutcome(
+        findings=tuple(_mypy_finding(hit, job, origins) for hit in hits),
+        error=error,
+        ran=error is None,
+        unresolved=unresolved,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _mypy_finding(hit: MypyHit, job: AnalysisJob, origins: AnyOrigins) -> Finding:
     rule_id = job.mypy_rules.get(hit.code)
     severity = job.severities[rule_id] if rule_id is not None else UNBOUND_SEVERITY
-    return finding_from(hit, Tool.MYPY, rule_id, severity)
+    finding = finding_from(hit, Tool.MYPY, rule_id, severity)
+    reason = origins.reason(hit)
+    if reason is None:
+        return finding
+    message = f"{hit.message} ({reason}; shown, not scored)"
+    return finding.model_copy(
+        update={"advisory": True, "severity": Severity.INFO, "message": message}
+    )
 
 
 @contextlib.contextmanager

@@ -26,6 +26,7 @@ from rulepack.evaluator.bindings import (
 )
 from rulepack.evaluator.cache import ResultCache, cache_key, default_cache_dir
 from rulepack.evaluator.checks import CHECKS_BY_ID
+from rulepack.evaluator.environment import mypy_environment
 from rulepack.evaluator.finding import UNBOUND_SEVERITY, Tool, ToolError, finding_from
 from rulepack.evaluator.pyversion import PythonVersion
 from rulepack.evaluator.results import EvalReport
@@ -63,9 +64,8 @@ def _fingerprint(pack: Pack, bindings: Bindings, options: EvalOptions, ruff: Ruf
 
 
 def _mypy_version() -> str:
-    from mypy.version import __version__ as version  # noqa: PLC0415 - only when evaluating
-
-    return version
+    """The mypy version and bundled libraries it type-checks against (a part of cache keys)."""
+    return mypy_environment(None).model_dump_json()
 
 
 def evaluate(pack: Pack, samples: Sequence[Sample], options: EvalOptions) -> EvalReport:
@@ -147,6 +147,7 @@ def evaluate(pack: Pack, samples: Sequence[Sample], options: EvalOptions) -> Eva
         passed=gate is None or (overall is not None and overall >= gate),
         samples=results,
         timings={name: round(value, 3) for name, value in timings.items()},
+        environment=mypy_environment(options.python_executable) if options.use_mypy else None,
     )
 
 

@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from rulepack.evaluator.environment import MypyEnvironment
 from rulepack.evaluator.finding import Finding, ToolError
 from rulepack.evaluator.suppressions import Suppressions
 from rulepack.rules.model import Severity
@@ -111,6 +112,11 @@ class SampleResult(_Frozen):
         default=(), description="Python files not parsed for the target version, so not checked"
     )
     suppressions: Suppressions
+    unresolved_imports: tuple[str, ...] = Field(
+        default=(),
+        description="Modules mypy could not resolve; its findings about them and the errors "
+        "their Any type can cause are advisory (shown, not scored)",
+    )
     findings_per_kloc: float
     timings: Mapping[str, float] = Field(default_factory=dict)
     cached: bool = False
@@ -131,3 +137,6 @@ class EvalReport(_Frozen):
     passed: bool
     samples: tuple[SampleResult, ...]
     timings: Mapping[str, float] = Field(default_factory=dict)
+    environment: MypyEnvironment | None = Field(
+        default=None, description="What mypy saw: interpreter and library versions (None: no mypy)"
+    )

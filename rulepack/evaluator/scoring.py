@@ -238,6 +238,7 @@ def score_sample(
         tool_errors=analysis.tool_errors,
         unparsed=analysis.parse_failures,
         suppressions=analysis.suppressions,
+        unresolved_imports=analysis.unresolved_imports,
         findings_per_kloc=round(len(bound) * 1000 / lines, 2) if lines else 0.0,
         timings=dict(analysis.timings),
         cached=cached,

@@ -13,9 +13,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from enum import Enum
+from pathlib import PurePosixPath, PureWindowsPath
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -23,6 +25,7 @@ from pydantic import (
     Field,
     StringConstraints,
     Tag,
+    field_validator,
     model_validator,
 )
 
@@ -176,6 +179,26 @@ CheckBinding = Annotated[
 ]
 
 
+def _inside_example(path: str) -> str:
+    """Refuse an example file path that is absolute or climbs out with ``..``; normalise it.
+
+    Examples are written to disk when they are checked; a path must stay in the example's
+    directory on every platform, so Windows drives and backslashes are refused too. ``"."`` (the
+    directory itself) is kept for tree diagrams.
+    """
+    posix, windows = PurePosixPath(path), PureWindowsPath(path)
+    if posix.is_absolute() or windows.is_absolute() or windows.anchor or "\\" in path:
+        raise ValueError(f"{path!r} must be a relative path inside the example's directory")
+    if ".." in posix.parts:
+        raise ValueError(f"{path!r} must not contain '..': it stays inside the example's directory")
+    if not path.strip():
+        raise ValueError("an example path must not be empty")
+    return posix.as_posix()
+
+
+ExamplePath = Annotated[str, AfterValidator(_inside_example)]
+
+
 class Example(_Frozen):
     """A bad or a good example of a rule: code that violates it, or code that follows it.
 
@@ -186,13 +209,18 @@ class Example(_Frozen):
 
     bad: str | None = None
     good: str | None = None
-    path: str = "example.py"
+    path: ExamplePath = "example.py"
     note: str | None = None
     context: Mapping[str, str] = Field(
         default_factory=dict,
         description="Other files of the sample the example needs (for project checks), by "
         "path. Used when the example is checked, never exported.",
     )
+
+    @field_validator("context")
+    @classmethod
+    def _context_inside_example(cls, context: Mapping[str, str]) -> Mapping[str, str]:
+        return {_inside_example(path): text for path, text in context.items()}
 
     @model_validator(mode="after")
     def _exactly_one_kind(self) -> Example:

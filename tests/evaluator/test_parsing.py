@@ -400,8 +400,7 @@ def test_cli_reports_the_same_file_once_as_needing_314_in_a_311_project(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     root = project(tmp_path / "p", ">=3.11")
-    if discover([root])[0].python != PY311:
-        pytest.skip("reading requires-python into Sample.python comes with the root branch")
+    assert discover([root])[0].python == PY311
     sample = evaluate_json(root, tmp_path, capsys)
     assert sample["unparsed"] == [
         {

@@ -11,7 +11,8 @@ import pytest
 from rulepack.cli import main
 from rulepack.evaluator.bindings import bindings_for, mypy_config, select_rules
 from rulepack.evaluator.engine import EvalOptions, _codes_off_by_default, evaluate
-from rulepack.evaluator.runners.mypy import run_mypy
+from rulepack.evaluator.pyversion import PythonVersion
+from rulepack.evaluator.runners.mypy import MypyRun, run_mypy
 from rulepack.evaluator.samples import discover
 from rulepack.rules.model import Pack
 from tests.conftest import REPO
@@ -108,8 +109,9 @@ def mypy_codes(pack: Pack, root: Path, cache: Path) -> set[str]:
     bindings = bindings_for(pack, select_rules(pack, (), ()))
     config = cache / "mypy.ini"
     config.write_text(mypy_config(bindings, _codes_off_by_default()))
-    files = sorted(str(p.relative_to(root)) for p in root.rglob("*.py"))
-    hits, error = run_mypy(root, files, config, cache / "mypy", None, 300)
+    sources = {p.relative_to(root).as_posix(): p.read_text() for p in root.rglob("*.py")}
+    run = MypyRun(sources, config, cache / "mypy", PythonVersion.newest(), None, 300)
+    hits, error = run_mypy(run)
     assert error is None
     return {hit.code for hit in hits}
 

@@ -27,6 +27,7 @@ SUPPRESSION_LABELS = {
     "noqa": "# noqa",
     "type_ignore": "# type: ignore",
     "mypy_ignore_errors": "# mypy: ignore-errors",
+    "mypy_inline_config": "# mypy: <other option>",
     "pragma_no_cover": "# pragma: no cover",
 }
 
@@ -131,6 +132,30 @@ def unbound_counts(unbound: Sequence[Finding]) -> list[tuple[str, int]]:
     """Unbound findings by ``tool code``, most frequent first."""
     counts = Counter(f"{finding.tool.value} {finding.code}" for finding in unbound)
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+
+def environment_text(report: EvalReport) -> str | None:
+    """One line on what mypy saw: interpreter and library versions (``None`` without mypy)."""
+    environment = report.environment
+    if environment is None:
+        return None
+    if environment.python_executable is not None:
+        return f"mypy {environment.mypy} with {environment.python_executable}"
+    libraries = ", ".join(f"{name} {version}" for name, version in environment.libraries.items())
+    return f"mypy {environment.mypy}, Python {environment.python}: {libraries or 'no libraries'}"
+
+
+def unresolved_text(sample: SampleResult) -> str | None:
+    """The modules mypy could not resolve and how many findings are therefore not scored."""
+    if not sample.unresolved_imports:
+        return None
+    advisory = sum(
+        1
+        for finding in (*sample.findings, *sample.unbound)
+        if finding.tool is Tool.MYPY and finding.advisory
+    )
+    modules = ", ".join(sample.unresolved_imports)
+    return f"{modules} ({counted(advisory, 'mypy finding')} shown, not scored)"
 
 
 def gate_text(report: EvalReport) -> str:

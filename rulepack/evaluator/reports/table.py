@@ -20,6 +20,7 @@ from rulepack.evaluator.reports.summary import (
     MAX_FINDINGS,
     MAX_UNPARSED,
     counted,
+    environment_text,
     error_location,
     failed_rules,
     findings_by_rule,
@@ -33,6 +34,7 @@ from rulepack.evaluator.reports.summary import (
     suppression_counts,
     unbound_counts,
     unparsed_location,
+    unresolved_text,
 )
 from rulepack.evaluator.results import EvalReport, RuleResult, RuleStatus, SampleResult
 from rulepack.rules.model import Severity
@@ -180,6 +182,9 @@ def _footer(sample: SampleResult) -> Table:
     if sample.unparsed:
         grid.add_row("  not parsed", _unparsed(sample))
     grid.add_row("  tool errors", _tool_errors(sample))
+    unresolved = unresolved_text(sample)
+    if unresolved:
+        grid.add_row("  unresolved", Text(printable(unresolved), style="yellow"))
     suppressions = suppression_counts(sample.suppressions)
     grid.add_row(
         "  suppressions",
@@ -240,6 +245,9 @@ def _overall(report: EvalReport) -> RenderableType:
                 Text(score_text(sample.score), style=score_style(sample.score)),
             )
         parts.append(grid)
+    environment = environment_text(report)
+    if environment:
+        parts.append(Text(printable(environment), style="dim"))
     gate = gate_text(report)
     parts.append(
         Text.assemble(
