@@ -4,6 +4,7 @@ does not parse."""
 from __future__ import annotations
 
 import ast
+import dataclasses
 import json
 import re
 import textwrap
@@ -28,8 +29,11 @@ from rulepack.evaluator.checks.lowering import (
 from rulepack.evaluator.checks.parsing import ParsedSource, ParseFailure, parse_source
 from rulepack.evaluator.checks.runner import run_checks
 from rulepack.evaluator.checks.sync_route_handler import SyncRouteHandler
+from rulepack.evaluator.engine import EvalOptions, evaluate
 from rulepack.evaluator.pyversion import PythonVersion
+from rulepack.evaluator.results import RuleStatus
 from rulepack.evaluator.samples import discover
+from rulepack.rules.loader import load_pack, resolve_pack_dir
 
 PY310, PY311, PY312, PY313, PY314 = (PythonVersion(3, minor) for minor in range(10, 15))
 
@@ -416,3 +420,22 @@ def test_cli_reports_the_same_file_once_as_needing_314_in_a_311_project(
     # main.py left the denominator: the rule passes on more.py alone, and says why.
     assert (rule["status"], rule["files_applicable"], rule["files_failed"]) == ("passed", 1, 0)
     assert (rule["files_unparsed"], rule["unparsed_reasons"]) == (1, ["needs Python 3.14"])
+
+
+def test_engine_leaves_a_file_too_new_for_the_target_out_of_the_denominators(
+    tmp_path: Path,
+) -> None:
+    root = project(tmp_path / "p", ">=3.11")
+    samples = [dataclasses.replace(sample, python=PY311) for sample in discover([root])]
+    options = EvalOptions(cache_dir=tmp_path / "cache", use_cache=False, use_mypy=False)
+    sample = evaluate(load_pack(resolve_pack_dir(None)), samples, options).samples[0]
+    assert [(f.path, f.line, f.reason) for f in sample.unparsed] == [
+        ("app/main.py", 10, "needs Python 3.14")
+    ]
+    fas001 = next(r for r in sample.rules if r.rule_id == "FAS001")
+    assert (fas001.status, fas001.files_applicable, fas001.files_unparsed) == (
+        RuleStatus.PASSED,
+        1,
+        1,
+    )
+    assert not [f for f in sample.findings if f.path == "app/main.py"]
