@@ -75,6 +75,21 @@ PLANTS: dict[str, Change] = {  # each turns existing, passing exemplary code int
     ),
 }  # fmt: skip
 
+TYPICAL_USERS = "app/services/user_service.py"
+TYPICAL_PLANTS: dict[str, Change] = {  # violations added to typical, beside the ones it has
+    "print": (
+        Edit(TYPICAL_USERS, "    if not user:\n        return None\n",
+             '    if not user:\n        print("no user")\n        return None\n'),
+    ),
+    "no return annotation": (
+        Edit(TYPICAL_USERS, "user: schemas.UserCreate) -> models.User:",
+             "user: schemas.UserCreate):"),
+    ),
+    "sync handler": (Edit(TASKS, "async def read_tasks(", "def read_tasks("),),
+    "== None": (Edit(TYPICAL_USERS, "    if not user:\n", "    if user == None:\n"),),
+}  # fmt: skip
+PLANTS_BY_APP = {"exemplary": PLANTS, "typical": TYPICAL_PLANTS}
+
 FIXES: dict[str, Change] = {  # each removes violations of typical without adding others
     "status constant, raise from": (
         Edit(TASKS, "raise HTTPException(status_code=400, detail=str(e))",
@@ -169,15 +184,19 @@ def changes_of(table: dict[str, Change], most: int) -> st.SearchStrategy[list[st
     return st.lists(st.sampled_from(sorted(table)), min_size=1, max_size=most, unique=True)
 
 
+@pytest.mark.parametrize("app", sorted(PLANTS_BY_APP))
 @settings(max_examples=3, deadline=None, database=None)
-@given(names=changes_of(PLANTS, 2))
+@given(data=st.data())
 def test_planting_violations_never_raises_the_score(
-    pack: Pack, workdir: Path, names: list[str]
+    pack: Pack, workdir: Path, app: str, data: st.DataObject
 ) -> None:
-    samples = cumulative(workdir, "exemplary", [PLANTS[name] for name in names], "plant")
-    scores = [score(result) for result in scored(pack, workdir, samples)]
+    plants = PLANTS_BY_APP[app]
+    names = data.draw(changes_of(plants, 2), label="plants")
+    samples = cumulative(workdir, app, [plants[name] for name in names], f"plant-{app}")
+    results = scored(pack, workdir, samples)
+    scores = [score(result) for result in results]
     assert scores == sorted(scores, reverse=True), dict(zip(["none", *names], scores, strict=True))
-    assert scores[-1] < scores[0], "a planted violation must cost something"
+    assert len(results[-1].findings) > len(results[0].findings)
 
 
 @settings(max_examples=3, deadline=None, database=None)
@@ -194,7 +213,8 @@ def test_fixing_violations_never_lowers_the_score(
 
 def test_every_plant_and_fix_still_applies(workdir: Path) -> None:
     """The edits match the fixture apps as they are (hypothesis may not draw each one)."""
-    variant(workdir, "exemplary", "all-plants", [e for c in PLANTS.values() for e in c])
+    for app, plants in PLANTS_BY_APP.items():
+        variant(workdir, app, f"all-plants-{app}", [e for c in plants.values() for e in c])
     variant(workdir, "typical", "all-fixes", [e for c in FIXES.values() for e in c])
 
 
