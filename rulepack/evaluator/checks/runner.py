@@ -79,7 +79,7 @@ def _parse(path: str, source: str) -> _Parsed | ParseFailure:
         return ParseFailure(path, exc.lineno, f"syntax error: {exc.msg}")
     except (RecursionError, ValueError, MemoryError) as exc:
         return ParseFailure(path, None, f"cannot parse: {exc}")
-    imports = import_map(tree, module_name_for(path))
+    imports = import_map(tree, module_name_for(path), path)
     return _Parsed(path, source, tree, imports, collect_facts(tree, path, imports, source))
 
 
