@@ -10,6 +10,7 @@ import libcst as cst
 from libcst.metadata import PositionProvider
 
 from rulepack.evaluator.checks.base import Case, Hit, ModuleContext
+from rulepack.evaluator.checks.common import is_test_path
 from rulepack.evaluator.checks.facts import Span
 from rulepack.evaluator.checks.imports import ImportMap
 from rulepack.evaluator.checks.route_owner import is_route_owner
@@ -102,6 +103,9 @@ class SyncRouteHandler(RouteCheck):
                     "@router.post('/orders')\ndef create(db: DbSession) -> None:\n    pass\n\n\n"
                     "@router.get('/rates')\ndef rates() -> object:\n"
                     "    return requests.get('https://example.com').json()\n\n\n"
+                    "async def current_user(db: DbSession) -> str:\n    return 'me'\n\n\n"
+                    "@router.post('/orders/refresh')\n"
+                    "async def refresh(me: str = Depends(current_user)) -> None:\n    pass\n\n\n"
                     "class OrderView:\n    session: Session = Depends(get_db)\n\n"
                     "    @router.delete('/orders/{order_id}')\n"
                     "    def delete(self, order_id: int) -> None:\n        pass\n"
@@ -109,7 +113,8 @@ class SyncRouteHandler(RouteCheck):
             },
             hits=0,
             note="def handlers on a sync Session (an alias of another module in a src/ layout, a "
-            "dependency taking one, a class-based view's attribute) and on requests",
+            "dependency taking one, a class-based view's attribute) and on requests; an async "
+            "handler whose dependency uses a session but returns none",
         ),
         Case.good(
             "from slack_bolt import App\n\napp = App()\n\n\n"
@@ -152,6 +157,8 @@ class SyncRouteHandler(RouteCheck):
 
     def enter_handler(self, handler: Handler) -> None:
         """Note a ``def`` handler without a sync-only client; report ``async def`` ones with one."""
+        if is_test_path(self.context.path):
+            return  # a route a test declares to exercise the app
         if handler.node.asynchronous is not None:
             self._check_async(handler)
             return
@@ -164,7 +171,7 @@ class SyncRouteHandler(RouteCheck):
 
     def _check_async(self, handler: Handler) -> None:
         """An ``async def`` handler given a sync-only client blocks the event loop with it."""
-        client = next((p for p in self.handler_params(handler) if self._sync_client(p, 0)), None)
+        client = next((p for p in self.handler_params(handler) if self._given_client(p)), None)
         if client is not None:
             self.report(
                 handler.node.name,
@@ -215,6 +222,19 @@ class SyncRouteHandler(RouteCheck):
             return False  # a class or alias the sample defines, already analysed
         words = f"{param.name} {param.written_name or ''}".lower()
         return "async" not in words and SESSION_WORDS.search(words) is not None
+
+    def _given_client(self, param: ParamInfo) -> bool:
+        """Whether the handler receives a sync client: typed so, or what its dependency returns.
+
+        A dependency that only uses a sync session itself (``get_current_user``) runs in the
+        thread pool on its own; it does not make the handler block.
+        """
+        if param.type_name in SYNC_TYPES:
+            return True
+        marker = param.marker
+        target = marker.target if marker is not None and marker.kind == "depends" else None
+        found = self.index.function(target) if target is not None else None
+        return found is not None and _yields_sync_client(found[0].returns, found[1])
 
     def _sync_client(self, param: ParamInfo, depth: int) -> bool:
         """Whether a parameter is a sync client, or a dependency that takes one."""

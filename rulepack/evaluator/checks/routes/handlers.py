@@ -235,6 +235,22 @@ class RouteCheck(ModuleCheck):
             handler.param_cache = [self._analyse(p) for p in handler.cst_params()]
         return handler.param_cache
 
+    def in_schema(self, route: RouteDecorator) -> bool:
+        """Whether the route has an OpenAPI entry anyone can read.
+
+        It has none with ``include_in_schema=False``, as a WebSocket, or when every app it is
+        mounted on was created with ``openapi_url=None`` (an HTML back office, say).
+        """
+        flag = route.keyword("include_in_schema")
+        if route.method == "websocket" or (isinstance(flag, cst.Name) and flag.value == "False"):
+            return False
+        apps = [call for kind, call, _ in self.index.mount_calls(route.owner) if kind == "app"]
+        urls = [
+            next((k.value for k in call.keywords if k.arg == "openapi_url"), None) for call in apps
+        ]
+        no_schema = [isinstance(url, ast.Constant) and url.value is None for url in urls]
+        return not (no_schema and all(no_schema))
+
     def class_params(self, handler: Handler) -> list[ParamInfo]:
         """The class attributes of a class-based view's handler, inherited ones included.
 

@@ -7,9 +7,11 @@ import re
 from typing import ClassVar
 
 import libcst as cst
+from libcst.metadata import PositionProvider
 
-from rulepack.evaluator.checks.base import Case, ModuleContext
+from rulepack.evaluator.checks.base import Case, Hit, ModuleContext
 from rulepack.evaluator.checks.common import is_health_path
+from rulepack.evaluator.checks.facts import Span
 from rulepack.evaluator.checks.imports import dotted
 from rulepack.evaluator.checks.routes.handlers import MUTATING, Handler, RouteCheck
 from rulepack.evaluator.checks.routes.naming import snake
@@ -30,6 +32,10 @@ AUTH_FLOW = re.compile(
     r"|(reset|forgot|recover)-password|(verify|confirm)-email|email-(verification|confirmation)"
     r"|(refresh|renew)([-_]?(access[-_]?)?tokens?)?|tokens?[-_](refresh|renew))$|webhook"
 )
+# Handlers of the same flows, by name (``POST /users`` handled by ``register``).
+AUTH_FLOW_NAME = re.compile(r"^(register|sign_?up|refresh(_access)?(_tokens?)?|renew_tokens?)(_|$)")
+SECRET_NAME = re.compile(r"secret|(^|_)token$|^(license_)?key$|invitation_token|claim_token")
+RAW_BODY = frozenset({"body", "form", "json", "stream"})
 # A handler that checks a request signature (an HMAC of the body, a signed webhook payload)
 # authenticates its caller by that signature, not by a user dependency.
 SIGNATURE_CALL = re.compile(r"signature|compare_digest|construct_event|verify_webhook|hmac")
@@ -193,7 +199,14 @@ class MissingAuthOnMutation(RouteCheck):
                     "        raise ValueError\n\n\n"
                     "@router.post('/events/repo')\nasync def repo_event(\n"
                     "    x_hub_signature_256: str = Header(),\n) -> None:\n    pass\n\n\n"
-                    "@router.post('/session/refresh')\nasync def renew() -> None:\n    pass\n"
+                    "@router.post('/session/refresh')\nasync def renew() -> None:\n    pass\n\n\n"
+                    "@router.post('/members')\nasync def register(body: dict) -> None:\n"
+                    "    pass\n\n\n"
+                    "class Redeem(BaseModel):\n    voucher: str\n    invitation_token: str\n\n\n"
+                    "@router.post('/vouchers/redeem')\nasync def redeem(body: Redeem) -> None:\n"
+                    "    pass\n\n\n"
+                    "@router.post('/carts/{cart_secret}/seen')\n"
+                    "async def seen(cart_secret: str) -> None:\n    pass\n"
                 ),
                 "src/shop/api.py": (
                     "from fastapi import APIRouter, Depends\n\n"
@@ -208,7 +221,9 @@ class MissingAuthOnMutation(RouteCheck):
                 ),
             },
             hits=0,
-            note="signature-verified webhooks, a token refresh, and include dependencies in a "
+            note="signature-verified webhooks, a token refresh, a registration handler, "
+            "capabilities (a secret in the path, a token in the body model), and "
+            "include dependencies in a "
             "src/ layout (the including module imports `shop.orders`, not `src.shop.orders`)",
         ),
     )
@@ -267,6 +282,7 @@ class MissingAuthOnMutation(RouteCheck):
         super().__init__(context)
         self._unguarded: dict[Handler, str] = {}
         self._signed: set[Handler] = set()
+        self._raw: set[Handler] = set()  # handlers that read the raw request body
 
     def visit_Call(self, node: cst.Call) -> None:
         """A call in a handler's body that verifies a request signature."""
@@ -276,13 +292,54 @@ class MissingAuthOnMutation(RouteCheck):
         name = dotted(node.func) if isinstance(node.func, cst.Name | cst.Attribute) else None
         if name is not None and SIGNATURE_CALL.search(snake(name.rsplit(".", 1)[-1])):
             self._signed.add(handler)
+        receiver, _, method = (name or "").rpartition(".")
+        if method in RAW_BODY and receiver in self._request_params(handler):
+            self._raw.add(handler)
 
     def leave_handler(self, handler: Handler) -> None:
         """Report the handler unless its body verified a request signature."""
         message = self._unguarded.pop(handler, None)
-        if message is not None and handler not in self._signed:
+        raw = handler in self._raw
+        if message is not None and handler not in self._signed and raw:
+            # A webhook reads its raw body and may check its signature in a library we
+            # cannot see (Slack's bolt, a provider SDK): the check cannot decide.
+            span = Span.of(self.get_metadata(PositionProvider, handler.node.name))
+            message += (
+                "; it reads the raw request body: if it is a webhook whose signature a library "
+                "verifies, it is public by design"
+            )
+            self.hits.append(Hit(self.context.path, span, message, advisory=True))
+        elif message is not None and handler not in self._signed:
             self.report(handler.node.name, message)
         self._signed.discard(handler)
+        self._raw.discard(handler)
+
+    def _carries_secret(self, param: ParamInfo) -> bool:
+        """A parameter, or a field of a body model, that is a secret the caller must present.
+
+        A checkout's client secret in the path, a license key or an invitation token in the
+        body: whoever holds it may act, which is how these public flows authenticate.
+        """
+        if SECRET_NAME.search(param.name):
+            return True
+        name = param.type_name
+        found = self.index.class_def(name) if name is not None and "." in name else None
+        if found is None:
+            return False
+        return any(
+            isinstance(stmt, ast.AnnAssign)
+            and isinstance(stmt.target, ast.Name)
+            and SECRET_NAME.search(stmt.target.id) is not None
+            for stmt in found[0].body
+        )
+
+    def _request_params(self, handler: Handler) -> set[str]:
+        """Names of the handler's parameters typed as a Starlette/FastAPI ``Request``."""
+        return {
+            p.name
+            for p in self.handler_params(handler)
+            if (p.type_name or "").rsplit(".", 1)[-1] == "Request"
+        }
 
     def enter_handler(self, handler: Handler) -> None:
         """Note a mutating route with no auth dependency (reported when its body is seen)."""
@@ -290,14 +347,7 @@ class MissingAuthOnMutation(RouteCheck):
         paths = [*handler.paths, *self._full_paths(handler)]
         if not methods or self._public(paths) or self._read_only(handler, paths):
             return
-        params = self.handler_params(handler)
-        if any(self._auth_param(p, 0) or _signature_header(p) for p in params):
-            return
-        if any(self._auth_param(p, 0) for p in self.class_params(handler)):
-            return
-        if any(route.keyword("dependencies") is not None for route in handler.routes):
-            return
-        if any(self._guarded_owner(route.owner) for route in handler.routes):
+        if AUTH_FLOW_NAME.match(snake(handler.name)) or self._guarded(handler):
             return
         path = paths[-1] if paths else "..."
         self._unguarded[handler] = (
@@ -306,6 +356,22 @@ class MissingAuthOnMutation(RouteCheck):
             "(`current_user: Annotated[User, Depends(get_current_user)]` or router "
             "`dependencies=[...]`)"
         )
+
+    def _guarded(self, handler: Handler) -> bool:
+        """An auth, signature or secret parameter, class attribute, or route/router dependencies.
+
+        A secret the caller must hold (a capability) authenticates it, too.
+        """
+        params = self.handler_params(handler)
+        if any(self._auth_param(p, 0) or _signature_header(p) for p in params):
+            return True
+        if any(self._carries_secret(p) for p in params):
+            return True
+        if any(self._auth_param(p, 0) for p in self.class_params(handler)):
+            return True
+        if any(route.keyword("dependencies") is not None for route in handler.routes):
+            return True
+        return any(self._guarded_owner(route.owner) for route in handler.routes)
 
     def _public(self, paths: list[str]) -> bool:
         endings = public_paths(self.context.params.get(PUBLIC_PARAM, DEFAULT_PUBLIC))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -11,6 +12,7 @@ from libcst.metadata import PositionProvider
 from rulepack.evaluator.checks.base import Case, Hit, ModuleContext
 from rulepack.evaluator.checks.common import is_docs_path, is_health_path
 from rulepack.evaluator.checks.facts import FASTAPI_ROUTER, Span, keyword
+from rulepack.evaluator.checks.imports import ImportMap
 from rulepack.evaluator.checks.missing_health import probe_path
 from rulepack.evaluator.checks.routes.handlers import Handler, RouteCheck
 from rulepack.evaluator.checks.routes.sample import keyword_value
@@ -138,6 +140,21 @@ class RouterOrganization(RouteCheck):
             note="the prefix on the package's aggregator router, the tags where that one is "
             "included",
         ),
+        Case(
+            files={
+                "admin/pages.py": (
+                    "from fastapi import APIRouter\n\nrouter = APIRouter()\n\n\n"
+                    "@router.get('/')\nasync def home() -> str:\n    return ''\n"
+                ),
+                "admin/__init__.py": (
+                    "from fastapi import FastAPI\n\nfrom admin.pages import router as pages\n\n"
+                    "app = FastAPI(openapi_url=None, docs_url=None)\n"
+                    "app.include_router(pages, prefix='/pages')\n"
+                ),
+            },
+            hits=0,
+            note="an app without an OpenAPI schema: tags would document nothing",
+        ),
     )
     bad: ClassVar[tuple[Case, ...]] = (
         Case.bad(
@@ -216,6 +233,16 @@ class RouterOrganization(RouteCheck):
         known = self.context.project.router_names
         return owner not in known and owner.rsplit(".", 1)[-1] in APP_NAMES
 
+    @staticmethod
+    def _no_openapi(chain: list[tuple[str, ast.Call, ImportMap]]) -> bool:
+        """Whether the router reaches only apps with ``openapi_url=None``: tags have no effect."""
+        apps = [call for kind, call, _ in chain if kind == "app"]
+        return bool(apps) and all(
+            isinstance(url := keyword_value(call, "openapi_url"), ast.Constant)
+            and url.value is None
+            for call in apps
+        )
+
     def _aggregator_prefix(self, owner: str) -> bool:
         """Whether ``owner`` is a router with a prefix and no routes of its own.
 
@@ -237,7 +264,8 @@ class RouterOrganization(RouteCheck):
         )
         chain = self.index.mount_calls(router.name)
         tags = (
-            keyword(router.call, "tags") is not None
+            self._no_openapi(chain)
+            or keyword(router.call, "tags") is not None
             or router.tagged == router.routes
             or any(
                 kind != "app" and keyword_value(call, "tags") is not None for kind, call, _ in chain

@@ -15,7 +15,11 @@ from rulepack.evaluator.checks.routes.naming import snake
 from rulepack.evaluator.checks.routes.sample import status_of, to_ast
 
 CREATE_NAME = re.compile(r"^(create|register|add|insert|new|signup|sign_up)(_|$)")
-NOT_CREATE = re.compile(r"token|login|session|search|query|webhook|callback|verify|validate|check")
+NOT_CREATE = re.compile(
+    r"token|login|session|search|query|webhook|callback|verify|validate|check|parse|preview"
+    r"|calculate|convert|render|estimate|analy[sz]e|suggest|translate|test|send|run|trigger"
+    r"|^(get|fetch|list|read|update|set|replace|change|edit)_"
+)
 NOT_A_COLLECTION = re.compile(r"^(status|news|settings|stats|analytics|metrics|auth|access)$")
 _BUILTIN_TYPES = frozenset({"dict", "list", "bool", "str", "int", "Dict", "List", "Any", "object"})
 _BODY_LITERALS = (
@@ -79,8 +83,15 @@ class StatusCodeSemantics(RouteCheck):
             "@app.delete('/items/{item_id}')\nasync def delete_item(item_id: int):\n"
             "    return JSONResponse({}, status_code=202)\n\n\n"
             "@app.post('/search')\nasync def search_items() -> list[str]:\n    return []\n\n\n"
+            "@app.post('/ingredients')\nasync def parse_ingredients() -> list[str]:\n"
+            "    return []\n\n\n"
+            "@app.post('/items/{item_id}/tags')\nasync def update_tags(item_id: int) -> None:\n"
+            "    pass\n\n\n"
+            "@app.post('/events')\nasync def events(x_chat_signature: str = Header()) -> None:\n"
+            "    pass\n\n\n"
             "def create_thing() -> None:\n    pass\n",
-            note="status set in the body; a search POST; a plain function",
+            note="status set in the body; a search POST; a parse POST; an update POST; a "
+            "signed webhook; a plain function",
         ),
         Case.good(
             "from fastapi import APIRouter\n\n"
@@ -254,6 +265,8 @@ class StatusCodeSemantics(RouteCheck):
         name = snake(handler.name)
         if NOT_CREATE.search(name):
             return False
+        if any("signature" in param.name.lower() for param in self.handler_params(handler)):
+            return False  # a webhook that checks its caller's signature: it receives, not creates
         if CREATE_NAME.match(name):
             return True
         return any(_collection_path(self._full_path(route)) for route in handler.routes)
