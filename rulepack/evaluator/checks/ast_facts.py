@@ -78,9 +78,14 @@ def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
                         yield from _statements(child.body)
 
 
-def import_map(tree: ast.Module, module_name: str) -> ImportMap:
-    """Every ``import`` and ``from ... import`` of the module (at any depth), as an ImportMap."""
+def import_map(tree: ast.Module, module_name: str, path: str = "") -> ImportMap:
+    """Every ``import`` and ``from ... import`` of the module (at any depth), as an ImportMap.
+
+    ``path`` tells a package's ``__init__.py``, whose ``from . import x`` names its own ``x``.
+    """
     package = module_name.rsplit(".", 1)[0] if "." in module_name else ""
+    if path.rsplit("/", 1)[-1] == "__init__.py":
+        package = module_name
     names: dict[str, str] = {}
     for node in _statements(tree.body):
         if isinstance(node, ast.Import):

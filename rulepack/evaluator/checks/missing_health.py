@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import ClassVar
 
@@ -10,8 +11,16 @@ from rulepack.evaluator.checks.common import is_health_path
 from rulepack.evaluator.checks.facts import Span
 
 FIRST_LINE = Span(1, 1, 1, 1)
+# Probe segments beyond the common ones: /healthcheck, /health-check, /liveness, /heartbeat ...
+PROBE_SEGMENT = re.compile(
+    r"^(health[-_]?(check|checks|z|status)?|live|livez|liveness|ready|readyz|readiness"
+    r"|alive|ping|heartbeat|probe)$"
+)
+STATUS_SEGMENTS = frozenset({"status", "", "up"})
+PROBE_HANDLER = re.compile(r"health|alive|liveness|readiness|ready|ping|heartbeat|probe")
 MESSAGE = (
-    "no health-check route (/health, /healthz, /livez, /readyz or /ping); add an "
+    "no health-check route (/health, /healthz, /healthcheck, /livez, /readyz, /ping, or "
+    "/status served by a probe handler); add an "
     "unauthenticated GET /health that returns {'status': 'ok'}"
 )
 
@@ -58,8 +67,26 @@ class MissingHealth(ProjectCheck):
             "def helper() -> int:\n    return 1\n",
             note="no app and no routes: the rule does not apply",
         ),
+        Case.good(
+            "from fastapi import APIRouter, FastAPI\n\napp = FastAPI()\n"
+            "tools = APIRouter(prefix='/tools')\n\n\n"
+            "@tools.get('/health-check/')\nasync def probe() -> bool:\n    return True\n",
+            note="a hyphenated health-check segment",
+        ),
+        Case.good(
+            "from fastapi import FastAPI\n\napp = FastAPI()\n\n\n"
+            "@app.get('/status')\nasync def liveness() -> dict[str, str]:\n"
+            "    return {'status': 'ok'}\n",
+            note="/status served by a handler named as a probe",
+        ),
     )
     bad: ClassVar[tuple[Case, ...]] = (
+        Case.bad(
+            "from fastapi import FastAPI\n\napp = FastAPI()\n\n\n"
+            "@app.get('/orders/{order_id}/status')\nasync def order_status(order_id: int) -> str:\n"
+            "    return 'shipped'\n",
+            note="a resource's status is no health probe",
+        ),
         Case.bad(
             "from fastapi import FastAPI\n\napp = FastAPI(title='Users')\n"
             "app.include_router(users_router, prefix='/api/v1')\n"
@@ -88,7 +115,9 @@ class MissingHealth(ProjectCheck):
 
     def run(self) -> Iterator[Hit]:
         """Report once when no route is a health probe."""
-        if any(is_health_path(path) for path in self._paths()):
+        if any(is_health_path(path) or probe_path(path) for path in self._paths()):
+            return
+        if self._status_probe():
             return
         for module in self.project.modules:
             if module.apps:
@@ -99,6 +128,17 @@ class MissingHealth(ProjectCheck):
                 yield Hit(module.path, FIRST_LINE, MESSAGE)
                 return
 
+    def _status_probe(self) -> bool:
+        """A ``GET /status`` (or ``/`` alike) route whose handler is named like a probe."""
+        return any(
+            route.method in {"get", "api_route", "head"}
+            and route.path is not None
+            and _last_segment(route.path) in STATUS_SEGMENTS
+            and PROBE_HANDLER.search(route.function.lower()) is not None
+            for module in self.project.modules
+            for route in module.routes
+        )
+
     def _paths(self) -> Iterator[str]:
         """Every known route path: composed full paths and the decorators' own paths."""
         for resolved in self.project.routes():
@@ -108,3 +148,13 @@ class MissingHealth(ProjectCheck):
             for route in module.routes:
                 if route.path is not None:
                     yield route.path
+
+
+def _last_segment(path: str) -> str:
+    """The last segment of a path, lower case (``""`` for ``/``)."""
+    return path.rstrip("/").rsplit("/", 1)[-1].lower()
+
+
+def probe_path(path: str) -> bool:
+    """Whether a segment of ``path`` names a health probe (``/utils/health-check/``)."""
+    return any(PROBE_SEGMENT.match(segment.lower()) for segment in path.split("/"))

@@ -71,7 +71,7 @@ def _parse(path: str, source: str, python: PythonVersion) -> _Parsed | ParseFail
     if isinstance(result, ParseFailure):
         return result
     tree = result.tree
-    imports = import_map(tree, module_name_for(path))
+    imports = import_map(tree, module_name_for(path), path)
     facts = collect_facts(tree, path, imports, source)
     return _Parsed(path, source, tree, imports, facts, result.module)
 

@@ -6,7 +6,12 @@ from collections.abc import Iterator
 from typing import ClassVar
 
 from rulepack.evaluator.checks.base import Case, Hit, ProjectCheck
-from rulepack.evaluator.checks.common import is_docs_path, is_health_path, regex_param
+from rulepack.evaluator.checks.common import (
+    is_docs_path,
+    is_health_path,
+    is_test_path,
+    regex_param,
+)
 from rulepack.evaluator.checks.facts import RouteFact
 
 PATTERN_PARAM = "api_prefix_pattern"
@@ -41,6 +46,12 @@ class UnversionedRoutes(ProjectCheck):
     summary = "route is not under a versioned API prefix"
     params = (PATTERN_PARAM,)
     good: ClassVar[tuple[Case, ...]] = (
+        Case.good(
+            "from fastapi import FastAPI\n\napp = FastAPI()\n\n\n"
+            "@app.get('/boom/{value}')\nasync def boom(value: int) -> int:\n    return value\n",
+            path="tests/api/test_errors.py",
+            note="a route a test declares to exercise error handling",
+        ),
         Case(
             files={
                 "app/routers/users.py": _ROUTERS,
@@ -137,6 +148,8 @@ class UnversionedRoutes(ProjectCheck):
             path = resolved.full_path
             if path is None or (unknown_includes and not resolved.mounted):
                 continue
+            if is_test_path(resolved.module_path):
+                continue  # a throwaway route a test declares is not the API
             path = path or "/"
             if is_health_path(path) or is_docs_path(path) or pattern.search(path):
                 continue

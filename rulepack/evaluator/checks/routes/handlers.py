@@ -26,8 +26,8 @@ from rulepack.evaluator.checks.facts import (
     route_call,
     string_value,
 )
+from rulepack.evaluator.checks.route_owner import is_route_owner
 from rulepack.evaluator.checks.routes.sample import ParamInfo, SampleIndex, to_ast
-from rulepack.evaluator.checks.sync_route_handler import is_route_owner
 
 HTTP_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "trace"})
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -87,6 +87,7 @@ class Handler:
     routes: tuple[RouteDecorator, ...]
     in_class: bool
     param_cache: list[ParamInfo] | None = field(default=None, repr=False)
+    class_name: str | None = None  # the enclosing class of a method (a class-based view)
 
     @property
     def name(self) -> str:
@@ -132,6 +133,7 @@ class _Frame:
     handler: Handler | None
     in_body: bool = False
     is_class: bool = False
+    name: str | None = None  # a class's name
 
 
 class RouteCheck(ModuleCheck):
@@ -176,7 +178,8 @@ class RouteCheck(ModuleCheck):
         parent = self._frames[-1] if self._frames else None
         in_class = parent is not None and parent.is_class and parent.in_body
         routes = tuple(r for d in node.decorators if (r := self.route_decorator(d)) is not None)
-        handler = Handler(node, routes, in_class) if routes else None
+        class_name = parent.name if in_class and parent is not None else None
+        handler = Handler(node, routes, in_class, class_name=class_name) if routes else None
         self._frames.append(_Frame(handler))
         if handler is not None:
             self.enter_handler(handler)
@@ -195,8 +198,10 @@ class RouteCheck(ModuleCheck):
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         """A class: nothing in it belongs to a handler; its functions are methods."""
-        del node
-        self._frames.append(_Frame(None, is_class=True))
+        top_level = not self._frames
+        self._frames.append(
+            _Frame(None, is_class=True, name=node.name.value if top_level else None)
+        )
 
     def visit_ClassDef_body(self, node: cst.ClassDef) -> None:
         """Functions defined from here on are methods."""
@@ -229,6 +234,34 @@ class RouteCheck(ModuleCheck):
         if handler.param_cache is None:
             handler.param_cache = [self._analyse(p) for p in handler.cst_params()]
         return handler.param_cache
+
+    def in_schema(self, route: RouteDecorator) -> bool:
+        """Whether the route has an OpenAPI entry anyone can read.
+
+        It has none with ``include_in_schema=False``, as a WebSocket, or when every app it is
+        mounted on was created with ``openapi_url=None`` (an HTML back office, say).
+        """
+        flag = route.keyword("include_in_schema")
+        if route.method == "websocket" or (isinstance(flag, cst.Name) and flag.value == "False"):
+            return False
+        apps = [call for kind, call, _ in self.index.mount_calls(route.owner) if kind == "app"]
+        urls = [
+            next((k.value for k in call.keywords if k.arg == "openapi_url"), None) for call in apps
+        ]
+        no_schema = [isinstance(url, ast.Constant) and url.value is None for url in urls]
+        return not (no_schema and all(no_schema))
+
+    def class_params(self, handler: Handler) -> list[ParamInfo]:
+        """The class attributes of a class-based view's handler, inherited ones included.
+
+        A class-based view (``fastapi-utils``' ``cbv`` and its look-alikes) declares dependencies
+        as class attributes (``user: User = Depends(get_current_user)``) that every route method
+        of the class (and of its subclasses) receives.
+        """
+        if handler.class_name is None:
+            return []
+        qualified = f"{self.context.facts.module}.{handler.class_name}"
+        return self.index.class_attributes(qualified)
 
     def _analyse(self, param: cst.Param) -> ParamInfo:
         annotation = to_ast(param.annotation.annotation) if param.annotation else None

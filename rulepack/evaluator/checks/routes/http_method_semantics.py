@@ -103,6 +103,14 @@ class HttpMethodSemantics(RouteCheck):
             "    return [r.name for r in rows]\n",
             note="plain functions and nested functions are not the handler",
         ),
+        Case.good(
+            "from fastapi import APIRouter, Depends\n\nrouter = APIRouter()\n\n\n"
+            "@router.get('/stream')\n"
+            "async def stream(session: AsyncSession = Depends(db)) -> None:\n"
+            "    seat = await load(session)\n    await session.commit()\n"
+            "    return await follow(seat)\n",
+            note="a commit that only ends the read transaction before a long response",
+        ),
     )
     bad: ClassVar[tuple[Case, ...]] = (
         Case.bad(
@@ -143,6 +151,25 @@ class HttpMethodSemantics(RouteCheck):
         """Start with no handler reported."""
         super().__init__(context)
         self._reported: set[Handler] = set()
+        # A bare ``commit()`` writes only what the handler changed: held until the body shows an
+        # attribute assignment (``item.read = True``); alone it just ends the transaction.
+        self._commits: dict[Handler, cst.Call] = {}
+        self._assigned: set[Handler] = set()
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        """An attribute assignment in a GET handler: a later ``commit()`` persists it."""
+        handler = self.handler
+        if handler is not None and isinstance(node.target, cst.Attribute | cst.Subscript):
+            self._assigned.add(handler)
+
+    def leave_handler(self, handler: Handler) -> None:
+        """Report a held ``commit()`` if the handler changed some object's attribute."""
+        call = self._commits.pop(handler, None)
+        changed = handler in self._assigned
+        self._assigned.discard(handler)
+        if call is not None and changed and handler not in self._reported:
+            self._report_write(call, handler, "commit()")
+        self._reported.discard(handler)
 
     def visit_Call(self, node: cst.Call) -> None:
         """Report the first write in a ``GET`` handler's body."""
@@ -150,13 +177,18 @@ class HttpMethodSemantics(RouteCheck):
         if handler is None or handler.methods != {"GET"} or handler in self._reported:
             return
         write = self._write(node, handler)
-        if write is not None:
-            self._reported.add(handler)
-            self.report(
-                node,
-                f"GET handler `{handler.name}` seems to change state (`{write}`); GET must be "
-                "safe to repeat: do the write in a POST, PUT, PATCH or DELETE route",
-            )
+        if write is not None and write.endswith(".commit()"):
+            self._commits.setdefault(handler, node)
+        elif write is not None:
+            self._report_write(node, handler, write)
+
+    def _report_write(self, node: cst.Call, handler: Handler, write: str) -> None:
+        self._reported.add(handler)
+        self.report(
+            node,
+            f"GET handler `{handler.name}` seems to change state (`{write}`); GET must be "
+            "safe to repeat: do the write in a POST, PUT, PATCH or DELETE route",
+        )
 
     def _write(self, node: cst.Call, handler: Handler) -> str | None:
         func = node.func

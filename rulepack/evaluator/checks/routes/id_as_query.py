@@ -24,9 +24,12 @@ class IdAsQuery(RouteCheck):
     Finds required parameters named ``id``, ``*_id`` or ``*Id`` of ``GET``, ``PUT``, ``PATCH``
     and ``DELETE`` routes that are neither in the path template (the decorator path and every
     router or include prefix above it) nor dependencies, bodies, headers or cookies, and are
-    typed as an id (``int``, ``str``, ``UUID``) or not typed. Optional ids (filters such as
-    ``customer_id: int | None = None``) and routes that return a list (a collection filtered by
-    a parent id) are not reported; neither are routes whose path is computed.
+    typed as an id (``int``, ``str``, ``UUID``) or not typed, and that name the route's resource
+    (a bare ``id``, or an id whose stem appears in the path or the handler's name: ``order_id``
+    of ``GET /orders/detail``; ``owner_id`` of ``GET /reports/summary`` is a filter). Optional
+    ids (filters such as ``customer_id: int | None = None``) and routes that return a list (a
+    collection filtered by a parent id) are not reported; neither are routes whose path is
+    computed.
 
     ## Why is this bad?
     A resource's URL is its identity: ``/orders/42`` is cacheable, linkable and documented as
@@ -76,6 +79,16 @@ class IdAsQuery(RouteCheck):
             "    async def get(self, item_id: int) -> None:\n        pass\n",
             note="a class-based view under a stacked decorator: `self` is not a parameter",
         ),
+        Case.good(
+            "from fastapi import APIRouter, Query\n\nrouter = APIRouter(prefix='/alerts')\n\n\n"
+            "@router.get('/summary')\nasync def alert_summary(\n"
+            "    source_kind_id: int = Query(...), days: int = 7\n) -> Summary:\n"
+            "    return Summary()\n\n\n"
+            "@router.get('/name-free')\n"
+            "async def name_free(team_id: str, name: str) -> Availability:\n"
+            "    return Availability()\n",
+            note="ids of other resources that filter or scope a summary or a check",
+        ),
     )
     bad: ClassVar[tuple[Case, ...]] = (
         Case.bad(
@@ -103,9 +116,12 @@ class IdAsQuery(RouteCheck):
         in_path = self._path_names(handler)
         if in_path is None:
             return
+        named = _squash(" ".join([handler.name, *handler.paths, *self._prefixes(handler)]))
         for node, param in zip(handler.cst_params(), self.handler_params(handler), strict=True):
             if node.star or param.name in in_path or not self._is_query_id(param):
                 continue
+            if not _names_resource(param.name, named):
+                continue  # the id of another resource: a filter or scope, not the one addressed
             methods = "/".join(sorted(handler.methods & SINGLE_RESOURCE))
             self.report(
                 node.name,
@@ -122,6 +138,17 @@ class IdAsQuery(RouteCheck):
         returns = handler.node.returns
         annotation = to_ast(returns.annotation) if returns is not None else None
         return collection_name(annotation, self.context.imports) is not None
+
+    def _prefixes(self, handler: Handler) -> list[str]:
+        """The literal prefixes of the handler's routers and of the includes mounting them."""
+        found: list[str] = []
+        for route in handler.routes:
+            for _, call, _ in self.index.mount_calls(route.owner):
+                prefix = keyword_value(call, "prefix")
+                text = _literal(prefix) if prefix is not None else None
+                if text is not None:
+                    found.append(text)
+        return found
 
     def _path_names(self, handler: Handler) -> set[str] | None:
         """Path parameter names from the decorators and every prefix; ``None`` if computed."""
@@ -173,3 +200,18 @@ def _literal(node: ast.expr) -> str | None:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
     return None
+
+
+def _squash(text: str) -> str:
+    """Lower case letters and digits only: ``/case-types`` and ``caseType`` both give casetype."""
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def _names_resource(name: str, named: str) -> bool:
+    """Whether an id names the resource of the route: a bare ``id``, or its stem in the path.
+
+    ``order_id`` of ``GET /orders/detail`` (or of ``get_order``) addresses an order;
+    ``owner_id`` of ``GET /reports/stats`` filters reports by their owner.
+    """
+    stem = _squash(re.sub(r"(_id|Id)$", "", name))
+    return name == "id" or not stem or stem in named

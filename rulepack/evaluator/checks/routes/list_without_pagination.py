@@ -56,6 +56,12 @@ class ListWithoutPagination(RouteCheck):
     params = ("max_page_size", "default_page_size")
     good: ClassVar[tuple[Case, ...]] = (
         Case.good(
+            "from fastapi import APIRouter, Query\n\nrouter = APIRouter(prefix='/teams')\n\n\n"
+            "@router.get('/by-codes', response_model=list[TeamRead])\n"
+            "async def teams_by_codes(team_ids: list[str] = Query(...)):\n    return []\n",
+            note="a look-up of the ids the client lists: the answer is as long as the request",
+        ),
+        Case.good(
             "from typing import Annotated\n\nfrom fastapi import APIRouter, Depends, Query\n\n"
             "router = APIRouter(prefix='/api/v1/orders', tags=['orders'])\n\n\n"
             "@router.get('/')\nasync def list_orders(\n"
@@ -128,7 +134,8 @@ class ListWithoutPagination(RouteCheck):
         if any(is_health_path(p) or is_docs_path(p) for p in handler.paths):
             return
         kind = self._collection(handler)
-        if kind is None or any(self._paginates(p) for p in self.handler_params(handler)):
+        params = self.handler_params(handler)
+        if kind is None or any(self._paginates(p) or _id_list(p) for p in params):
             return
         limit = int_param(self.context.params, "max_page_size", 100)
         default = int_param(self.context.params, "default_page_size", 20)
@@ -174,3 +181,10 @@ class ListWithoutPagination(RouteCheck):
             if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
         }
         return bool(fields & PAGE_NAMES)
+
+
+def _id_list(param: ParamInfo) -> bool:
+    """A list of ids the client sends (``ids: list[str] = Query()``): it bounds the answer."""
+    name = snake(param.name)
+    is_ids = name == "ids" or name.endswith("_ids")
+    return is_ids and param.type_name in {"list", "set", "tuple", "Sequence"}

@@ -6,8 +6,13 @@ import ast
 import re
 from typing import ClassVar
 
-from rulepack.evaluator.checks.base import Case
+import libcst as cst
+from libcst.metadata import PositionProvider
+
+from rulepack.evaluator.checks.base import Case, Hit, ModuleContext
 from rulepack.evaluator.checks.common import is_health_path
+from rulepack.evaluator.checks.facts import Span
+from rulepack.evaluator.checks.imports import dotted
 from rulepack.evaluator.checks.routes.handlers import MUTATING, Handler, RouteCheck
 from rulepack.evaluator.checks.routes.naming import snake
 from rulepack.evaluator.checks.routes.sample import ParamInfo, keyword_value
@@ -23,9 +28,17 @@ AUTH_HEADERS = re.compile(r"authorization|api_?key|token")
 # Path segments of flows that cannot require a logged-in user: sign-up, password recovery,
 # e-mail verification, and webhooks (which authenticate by signature).
 AUTH_FLOW = re.compile(
-    r"^(sign-?up|sign_up|password-(recovery|reset)|(reset|forgot|recover)-password"
-    r"|(verify|confirm)-email|email-(verification|confirmation))$|webhook"
+    r"^(sign-?up|sign_up|register|registration|password-(recovery|reset)"
+    r"|(reset|forgot|recover)-password|(verify|confirm)-email|email-(verification|confirmation)"
+    r"|(refresh|renew)([-_]?(access[-_]?)?tokens?)?|tokens?[-_](refresh|renew))$|webhook"
 )
+# Handlers of the same flows, by name (``POST /users`` handled by ``register``).
+AUTH_FLOW_NAME = re.compile(r"^(register|sign_?up|refresh(_access)?(_tokens?)?|renew_tokens?)(_|$)")
+SECRET_NAME = re.compile(r"secret|(^|_)token$|^(license_)?key$|invitation_token|claim_token")
+RAW_BODY = frozenset({"body", "form", "json", "stream"})
+# A handler that checks a request signature (an HMAC of the body, a signed webhook payload)
+# authenticates its caller by that signature, not by a user dependency.
+SIGNATURE_CALL = re.compile(r"signature|compare_digest|construct_event|verify_webhook|hmac")
 # POST routes that only read: searches and look-ups with a body.
 READ_ONLY_NAME = re.compile(r"(^|_)(search|query|lookup)(_|$)")
 READ_ONLY_SEGMENTS = frozenset({"search", "query", "lookup"})
@@ -60,6 +73,12 @@ def _visibly_auth(param: ParamInfo) -> bool:
         return True
     type_name = param.type_name or ""
     return SECURITY_TYPES.match(type_name) is not None and "Form" not in type_name
+
+
+def _signature_header(param: ParamInfo) -> bool:
+    """A ``Header()`` parameter carrying a request signature (``x_hub_signature_256``)."""
+    marker = param.marker
+    return marker is not None and marker.kind == "header" and "signature" in param.name.lower()
 
 
 def auth_like(name: str | None) -> bool:
@@ -150,8 +169,82 @@ class MissingAuthOnMutation(RouteCheck):
             note="an alias of another module, a dependency that depends on auth, router and "
             "include dependencies, a health path",
         ),
+        Case(
+            files={
+                "app/views/base.py": (
+                    "from fastapi import Depends\n\nfrom app.security import current_user\n\n\n"
+                    "class MemberView:\n    member: object = Depends(current_user)\n"
+                ),
+                "app/views/notes.py": (
+                    "from fastapi import APIRouter\n\nfrom app.views.base import MemberView\n"
+                    "from app.views.cbv import view\n\n"
+                    "router = APIRouter(prefix='/notes', tags=['notes'])\n\n\n"
+                    "@view(router)\nclass NotesView(MemberView):\n"
+                    "    @router.delete('/{note_id}', status_code=204)\n"
+                    "    def drop(self, note_id: int) -> None:\n        pass\n"
+                ),
+            },
+            hits=0,
+            note="a class-based view whose base class declares the auth dependency",
+        ),
+        Case(
+            files={
+                "src/shop/hooks.py": (
+                    "import hmac\n\nfrom fastapi import APIRouter, Header, Request\n\n"
+                    "router = APIRouter(tags=['hooks'])\n\n\n"
+                    "@router.post('/events/payments')\n"
+                    "async def payment_event(request: Request) -> None:\n"
+                    "    body = await request.body()\n"
+                    "    if not hmac.compare_digest(sign(body), request.headers['x-sig']):\n"
+                    "        raise ValueError\n\n\n"
+                    "@router.post('/events/repo')\nasync def repo_event(\n"
+                    "    x_hub_signature_256: str = Header(),\n) -> None:\n    pass\n\n\n"
+                    "@router.post('/session/refresh')\nasync def renew() -> None:\n    pass\n\n\n"
+                    "@router.post('/members')\nasync def register(body: dict) -> None:\n"
+                    "    pass\n\n\n"
+                    "class Redeem(BaseModel):\n    voucher: str\n    invitation_token: str\n\n\n"
+                    "@router.post('/vouchers/redeem')\nasync def redeem(body: Redeem) -> None:\n"
+                    "    pass\n\n\n"
+                    "@router.post('/carts/{cart_secret}/seen')\n"
+                    "async def seen(cart_secret: str) -> None:\n    pass\n"
+                ),
+                "src/shop/api.py": (
+                    "from fastapi import APIRouter, Depends\n\n"
+                    "from shop.hooks import router as hooks_router\n"
+                    "from shop.orders import router as orders_router\n\n"
+                    "api = APIRouter()\n"
+                    "api.include_router(orders_router, dependencies=[Depends(object)])\n"
+                ),
+                "src/shop/orders.py": (
+                    "from fastapi import APIRouter\n\nrouter = APIRouter(tags=['orders'])\n\n\n"
+                    "@router.post('/orders')\nasync def place() -> None:\n    pass\n"
+                ),
+            },
+            hits=0,
+            note="signature-verified webhooks, a token refresh, a registration handler, "
+            "capabilities (a secret in the path, a token in the body model), and "
+            "include dependencies in a "
+            "src/ layout (the including module imports `shop.orders`, not `src.shop.orders`)",
+        ),
     )
     bad: ClassVar[tuple[Case, ...]] = (
+        Case(
+            files={
+                "app/views/base.py": (
+                    "from fastapi import Depends\n\nfrom app.db import get_session\n\n\n"
+                    "class BaseView:\n    session: object = Depends(get_session)\n"
+                ),
+                "app/views/notes.py": (
+                    "from fastapi import APIRouter\n\nfrom app.views.base import BaseView\n\n"
+                    "router = APIRouter(prefix='/notes', tags=['notes'])\n\n\n"
+                    "class NotesView(BaseView):\n"
+                    "    @router.delete('/{note_id}', status_code=204)\n"
+                    "    def drop(self, note_id: int) -> None:\n        pass\n"
+                ),
+            },
+            hits=1,
+            note="a class-based view whose class dependencies include no auth",
+        ),
         Case.bad(
             "@router.delete('/{user_id}', status_code=status.HTTP_204_NO_CONTENT)\n"
             "async def delete_user(user_id: int, service: UserServiceDep) -> None:\n"
@@ -184,26 +277,101 @@ class MissingAuthOnMutation(RouteCheck):
         ),
     )
 
+    def __init__(self, context: ModuleContext) -> None:
+        """Start with no handler awaiting its body."""
+        super().__init__(context)
+        self._unguarded: dict[Handler, str] = {}
+        self._signed: set[Handler] = set()
+        self._raw: set[Handler] = set()  # handlers that read the raw request body
+
+    def visit_Call(self, node: cst.Call) -> None:
+        """A call in a handler's body that verifies a request signature."""
+        handler = self.handler
+        if handler is None or handler not in self._unguarded:
+            return
+        name = dotted(node.func) if isinstance(node.func, cst.Name | cst.Attribute) else None
+        if name is not None and SIGNATURE_CALL.search(snake(name.rsplit(".", 1)[-1])):
+            self._signed.add(handler)
+        receiver, _, method = (name or "").rpartition(".")
+        if method in RAW_BODY and receiver in self._request_params(handler):
+            self._raw.add(handler)
+
+    def leave_handler(self, handler: Handler) -> None:
+        """Report the handler unless its body verified a request signature."""
+        message = self._unguarded.pop(handler, None)
+        raw = handler in self._raw
+        if message is not None and handler not in self._signed and raw:
+            # A webhook reads its raw body and may check its signature in a library we
+            # cannot see (Slack's bolt, a provider SDK): the check cannot decide.
+            span = Span.of(self.get_metadata(PositionProvider, handler.node.name))
+            message += (
+                "; it reads the raw request body: if it is a webhook whose signature a library "
+                "verifies, it is public by design"
+            )
+            self.hits.append(Hit(self.context.path, span, message, advisory=True))
+        elif message is not None and handler not in self._signed:
+            self.report(handler.node.name, message)
+        self._signed.discard(handler)
+        self._raw.discard(handler)
+
+    def _carries_secret(self, param: ParamInfo) -> bool:
+        """A parameter, or a field of a body model, that is a secret the caller must present.
+
+        A checkout's client secret in the path, a license key or an invitation token in the
+        body: whoever holds it may act, which is how these public flows authenticate.
+        """
+        if SECRET_NAME.search(param.name):
+            return True
+        name = param.type_name
+        found = self.index.class_def(name) if name is not None and "." in name else None
+        if found is None:
+            return False
+        return any(
+            isinstance(stmt, ast.AnnAssign)
+            and isinstance(stmt.target, ast.Name)
+            and SECRET_NAME.search(stmt.target.id) is not None
+            for stmt in found[0].body
+        )
+
+    def _request_params(self, handler: Handler) -> set[str]:
+        """Names of the handler's parameters typed as a Starlette/FastAPI ``Request``."""
+        return {
+            p.name
+            for p in self.handler_params(handler)
+            if (p.type_name or "").rsplit(".", 1)[-1] == "Request"
+        }
+
     def enter_handler(self, handler: Handler) -> None:
-        """Report a mutating route with no auth dependency."""
+        """Note a mutating route with no auth dependency (reported when its body is seen)."""
         methods = handler.methods & MUTATING
         paths = [*handler.paths, *self._full_paths(handler)]
         if not methods or self._public(paths) or self._read_only(handler, paths):
             return
-        if any(self._auth_param(p, 0) for p in self.handler_params(handler)):
-            return
-        if any(route.keyword("dependencies") is not None for route in handler.routes):
-            return
-        if any(self._guarded_owner(route.owner) for route in handler.routes):
+        if AUTH_FLOW_NAME.match(snake(handler.name)) or self._guarded(handler):
             return
         path = paths[-1] if paths else "..."
-        self.report(
-            handler.node.name,
+        self._unguarded[handler] = (
             f"{'/'.join(sorted(methods))} `{path}` (`{handler.name}`) declares no auth "
             "dependency; unless it is meant to be public, require one "
             "(`current_user: Annotated[User, Depends(get_current_user)]` or router "
-            "`dependencies=[...]`)",
+            "`dependencies=[...]`)"
         )
+
+    def _guarded(self, handler: Handler) -> bool:
+        """An auth, signature or secret parameter, class attribute, or route/router dependencies.
+
+        A secret the caller must hold (a capability) authenticates it, too.
+        """
+        params = self.handler_params(handler)
+        if any(self._auth_param(p, 0) or _signature_header(p) for p in params):
+            return True
+        if any(self._carries_secret(p) for p in params):
+            return True
+        if any(self._auth_param(p, 0) for p in self.class_params(handler)):
+            return True
+        if any(route.keyword("dependencies") is not None for route in handler.routes):
+            return True
+        return any(self._guarded_owner(route.owner) for route in handler.routes)
 
     def _public(self, paths: list[str]) -> bool:
         endings = public_paths(self.context.params.get(PUBLIC_PARAM, DEFAULT_PUBLIC))

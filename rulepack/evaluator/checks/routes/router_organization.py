@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 from typing import ClassVar
 
 import libcst as cst
+from libcst.metadata import PositionProvider
 
-from rulepack.evaluator.checks.base import Case, ModuleContext
+from rulepack.evaluator.checks.base import Case, Hit, ModuleContext
 from rulepack.evaluator.checks.common import is_docs_path, is_health_path
-from rulepack.evaluator.checks.facts import FASTAPI_ROUTER, keyword
+from rulepack.evaluator.checks.facts import FASTAPI_ROUTER, Span, keyword
+from rulepack.evaluator.checks.imports import ImportMap
+from rulepack.evaluator.checks.missing_health import probe_path
 from rulepack.evaluator.checks.routes.handlers import Handler, RouteCheck
 from rulepack.evaluator.checks.routes.sample import keyword_value
 
@@ -84,6 +88,73 @@ class RouterOrganization(RouteCheck):
             note="prefix and tags at include time, tags per route, a health router, an "
             "aggregating router without routes, a root route in the app's own module",
         ),
+        Case(
+            files={
+                "shop/routes/__init__.py": (
+                    "from fastapi import APIRouter\n\nfrom . import carts, wishes\n\n"
+                    "router = APIRouter(prefix='/shop')\n"
+                    "router.include_router(carts.router, tags=['carts'])\n"
+                    "router.include_router(wishes.router, prefix='/wishes', tags=['wishes'])\n\n\n"
+                    "@router.get('/healthcheck')\nasync def alive() -> bool:\n    return True\n"
+                ),
+                "shop/routes/carts.py": (
+                    "from fastapi import APIRouter\n\nrouter = APIRouter(prefix='/carts')\n\n\n"
+                    "@router.get('')\nasync def carts() -> list[str]:\n    return []\n"
+                ),
+                "shop/routes/wishes.py": (
+                    "from fastapi import APIRouter\n\nrouter = APIRouter()\n\n\n"
+                    "@router.get('')\nasync def wishes() -> list[str]:\n    return []\n"
+                ),
+                "shop/chat.py": (
+                    "from slack_bolt import App\n\napp = App()\n\n\n"
+                    "@app.options('pick')\ndef pick(ack: object) -> None:\n    pass\n"
+                ),
+                "shop/listeners.py": (
+                    "from shop.chat import app\n\n\n"
+                    "@app.options('team')\ndef team(ack: object) -> None:\n    pass\n"
+                ),
+            },
+            hits=0,
+            note="prefix and tags given where a package's __init__ includes its routers "
+            "(`from . import ...`), an aggregator router with only a health check, and another "
+            "library's `app`",
+        ),
+        Case(
+            files={
+                "web/auth/login.py": (
+                    "from fastapi import APIRouter\n\nrouter = APIRouter()\n\n\n"
+                    "@router.post('/login')\nasync def login() -> None:\n    pass\n"
+                ),
+                "web/auth/__init__.py": (
+                    "from fastapi import APIRouter\n\nfrom web.auth.login import router as login\n"
+                    "\n"
+                    "router = APIRouter(prefix='/auth')\nrouter.include_router(login)\n"
+                ),
+                "web/api.py": (
+                    "from fastapi import APIRouter\n\nfrom web import auth\n\n"
+                    "api = APIRouter(prefix='/api/v1')\n"
+                    "api.include_router(auth.router, tags=['auth'])\n"
+                ),
+            },
+            hits=0,
+            note="the prefix on the package's aggregator router, the tags where that one is "
+            "included",
+        ),
+        Case(
+            files={
+                "admin/pages.py": (
+                    "from fastapi import APIRouter\n\nrouter = APIRouter()\n\n\n"
+                    "@router.get('/')\nasync def home() -> str:\n    return ''\n"
+                ),
+                "admin/__init__.py": (
+                    "from fastapi import FastAPI\n\nfrom admin.pages import router as pages\n\n"
+                    "app = FastAPI(openapi_url=None, docs_url=None)\n"
+                    "app.include_router(pages, prefix='/pages')\n"
+                ),
+            },
+            hits=0,
+            note="an app without an OpenAPI schema: tags would document nothing",
+        ),
     )
     bad: ClassVar[tuple[Case, ...]] = (
         Case.bad(
@@ -136,7 +207,7 @@ class RouterOrganization(RouteCheck):
                 router.routes += 1
                 router.tagged += route.keyword("tags") is not None
                 router.service += route.path is not None and (
-                    is_health_path(route.path) or is_docs_path(route.path)
+                    is_health_path(route.path) or probe_path(route.path) or is_docs_path(route.path)
                 )
             elif self._foreign_app(route.owner):
                 self.report(
@@ -162,22 +233,66 @@ class RouterOrganization(RouteCheck):
         known = self.context.project.router_names
         return owner not in known and owner.rsplit(".", 1)[-1] in APP_NAMES
 
+    @staticmethod
+    def _no_openapi(chain: list[tuple[str, ast.Call, ImportMap]]) -> bool:
+        """Whether the router reaches only apps with ``openapi_url=None``: tags have no effect."""
+        apps = [call for kind, call, _ in chain if kind == "app"]
+        return bool(apps) and all(
+            isinstance(url := keyword_value(call, "openapi_url"), ast.Constant)
+            and url.value is None
+            for call in apps
+        )
+
+    def _aggregator_prefix(self, owner: str) -> bool:
+        """Whether ``owner`` is a router with a prefix and no routes of its own.
+
+        A package's ``__init__.py`` often creates ``router = APIRouter(prefix="/auth")`` that only
+        includes the package's routers: its prefix is theirs.
+        """
+        if any(route.owner == owner for m in self.context.project.modules for route in m.routes):
+            return False
+        found = self.index.assigned_call(owner)
+        return found is not None and keyword_value(found[0], "prefix") is not None
+
     def _check_router(self, router: _Router) -> None:
         direct = self.index.includes_of(router.name)
         includes = [c for f, p in direct if (c := self.index.include_call(f, p)) is not None]
-        prefix = keyword(router.call, "prefix") is not None or any(
-            keyword_value(call, "prefix") is not None for call in includes
+        prefix = (
+            keyword(router.call, "prefix") is not None
+            or any(keyword_value(call, "prefix") is not None for call in includes)
+            or any(self._aggregator_prefix(include.owner) for include, _ in direct)
         )
+        chain = self.index.mount_calls(router.name)
         tags = (
-            keyword(router.call, "tags") is not None
+            self._no_openapi(chain)
+            or keyword(router.call, "tags") is not None
             or router.tagged == router.routes
-            or any(keyword_value(call, "tags") is not None for call in includes)
+            or any(
+                kind != "app" and keyword_value(call, "tags") is not None for kind, call, _ in chain
+            )
         )
         missing = [word for word, given in (("prefix=", prefix), ("tags=", tags)) if not given]
-        if missing:
-            self.report(
-                router.call,
-                f"`{router.name.rsplit('.', 1)[-1]} = APIRouter(...)` has routes but no "
-                f"{' or '.join(f'`{m}`' for m in missing)} (here or where it is included); give "
-                "each feature router its path prefix and OpenAPI tags",
-            )
+        if not missing:
+            return
+        message = (
+            f"`{router.name.rsplit('.', 1)[-1]} = APIRouter(...)` has routes but no "
+            f"{' or '.join(f'`{m}`' for m in missing)} (here or where it is included); give "
+            "each feature router its path prefix and OpenAPI tags"
+        )
+        if not direct and self._dynamic_includes():
+            # Mounted by code the check cannot follow (a plugin loader's computed include).
+            span = Span.of(self.get_metadata(PositionProvider, router.call))
+            message += "; it is never included by name: check where it is mounted"
+            self.hits.append(Hit(self.context.path, span, message, advisory=True))
+            return
+        self.report(router.call, message)
+
+    def _dynamic_includes(self) -> bool:
+        """Whether some ``include_router`` of the sample names a router it does not define."""
+        project = self.context.project
+        known = project.app_names | project.router_names
+        return any(
+            include.via == "include_router" and include.router not in known
+            for module in project.modules
+            for include in module.includes
+        )

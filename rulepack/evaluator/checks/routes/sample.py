@@ -22,7 +22,7 @@ from types import MappingProxyType
 
 import libcst as cst
 
-from rulepack.evaluator.checks.ast_facts import ast_dotted, import_map, walk
+from rulepack.evaluator.checks.ast_facts import absolute_module, ast_dotted, import_map, walk
 from rulepack.evaluator.checks.base import ModuleContext, ProjectFacts
 from rulepack.evaluator.checks.facts import IncludeFact
 from rulepack.evaluator.checks.imports import ImportMap
@@ -272,10 +272,19 @@ class SampleIndex:
         return self.context.project
 
     def module_path(self, module: str) -> str | None:
-        """The path of the sample's module named ``module``."""
+        """The path of the sample's module named ``module``.
+
+        When no module has exactly that name, a module whose name ends with it counts if it is the
+        only one: a ``src/`` layout names ``src/pkg/api.py`` ``src.pkg.api`` while its imports say
+        ``pkg.api``.
+        """
         if self._paths is None:
             self._paths = {facts.module: facts.path for facts in self.project.modules}
-        return self._paths.get(module)
+        found = self._paths.get(module)
+        if found is None and module:
+            tails = [path for name, path in self._paths.items() if name.endswith("." + module)]
+            found = tails[0] if len(tails) == 1 else None
+        return found
 
     def imports_of(self, path: str) -> ImportMap:
         """The import map of the module at ``path``."""
@@ -284,7 +293,7 @@ class SampleIndex:
         if path not in self._maps:
             facts = self.project.module(path)
             module = facts.module if facts is not None else ""
-            self._maps[path] = import_map(self.project.trees[path], module)
+            self._maps[path] = import_map(self.project.trees[path], module, path)
         return self._maps[path]
 
     def lookup(self, qualified: str) -> tuple[ast.stmt, ImportMap] | None:
@@ -293,8 +302,8 @@ class SampleIndex:
             self._found[qualified] = self._lookup(qualified)
         return self._found[qualified]
 
-    def _lookup(self, qualified: str) -> tuple[ast.stmt, ImportMap] | None:
-        for _ in range(_MAX_HOPS):
+    def _lookup(self, qualified: str, hops: int = 0) -> tuple[ast.stmt, ImportMap] | None:
+        for hop in range(hops, _MAX_HOPS):
             module, _, name = qualified.rpartition(".")
             path = self.module_path(module)
             if path is None or path not in self.project.trees:
@@ -304,9 +313,21 @@ class SampleIndex:
                 if name in _defined_names(stmt):
                     return stmt, imports
             if name not in imports.names:
-                return None
+                # ``from .models import *`` in a package's ``__init__.py``
+                starred = (self._lookup(f"{star}.{name}", hop + 1) for star in self._stars(path))
+                return next((found for found in starred if found is not None), None)
             qualified = imports.names[name]
         return None
+
+    def _stars(self, path: str) -> list[str]:
+        """The modules a module imports ``*`` from, at module level."""
+        module = self.imports_of(path).module
+        package = module if path.endswith("__init__.py") else module.rpartition(".")[0]
+        return [
+            absolute_module(stmt.module, stmt.level, package)
+            for stmt in self.project.trees[path].body
+            if isinstance(stmt, ast.ImportFrom) and any(a.name == "*" for a in stmt.names)
+        ]
 
     def alias(self, qualified: str) -> AliasDef | None:
         """The ``Annotated`` alias ``qualified`` names, if the sample defines one."""
@@ -335,6 +356,27 @@ class SampleIndex:
         if found is None or not isinstance(found[0], ast.ClassDef):
             return None
         return found[0], found[1]
+
+    def class_attributes(self, qualified: str, depth: int = 0) -> list[ParamInfo]:
+        """The annotated or assigned attributes of a sample class and of its sample bases."""
+        found = self.class_def(qualified) if depth <= _MAX_HOPS else None
+        if found is None:
+            return []
+        node, imports = found
+        attributes: list[ParamInfo] = []
+        for stmt in node.body:
+            if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+                arg = ast.arg(arg=stmt.target.id, annotation=stmt.annotation)
+                attributes.append(self.param_info(arg, stmt.value, imports))
+            elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+                target = stmt.targets[0]
+                if isinstance(target, ast.Name):
+                    attributes.append(self.param_info(ast.arg(arg=target.id), stmt.value, imports))
+        for base in node.bases:
+            name = resolve(base, imports)
+            if name is not None:
+                attributes.extend(self.class_attributes(name, depth + 1))
+        return attributes
 
     def assigned_call(self, qualified: str) -> tuple[ast.Call, ImportMap] | None:
         """``qualified = Factory(...)``: the call, if the sample assigns one at module level."""
@@ -385,7 +427,17 @@ class SampleIndex:
             for facts in self.project.modules:
                 for include in facts.includes:
                     self._includes.setdefault(include.router, []).append((include, facts.path))
-        return self._includes.get(router, [])
+        found = self._includes.get(router)
+        if found is not None:
+            return found
+        # A ``src/`` layout: the router is ``src.pkg.views.router`` where it is defined and
+        # ``pkg.views.router`` where another module imports it to include it.
+        return [
+            pair
+            for name, pairs in self._includes.items()
+            if router.endswith("." + name) or name.endswith("." + router)
+            for pair in pairs
+        ]
 
     def include_call(self, include: IncludeFact, path: str) -> ast.Call | None:
         """The ``ast`` call of an include fact."""

@@ -15,8 +15,13 @@ from rulepack.evaluator.checks.routes.naming import snake
 from rulepack.evaluator.checks.routes.sample import status_of, to_ast
 
 CREATE_NAME = re.compile(r"^(create|register|add|insert|new|signup|sign_up)(_|$)")
-NOT_CREATE = re.compile(r"token|login|session|search|query|webhook|callback|verify|validate|check")
+NOT_CREATE = re.compile(
+    r"token|login|session|search|query|webhook|callback|verify|validate|check|parse|preview"
+    r"|calculate|convert|render|estimate|analy[sz]e|suggest|translate|test|send|run|trigger"
+    r"|^(get|fetch|list|read|update|set|replace|change|edit)_"
+)
 NOT_A_COLLECTION = re.compile(r"^(status|news|settings|stats|analytics|metrics|auth|access)$")
+_BUILTIN_TYPES = frozenset({"dict", "list", "bool", "str", "int", "Dict", "List", "Any", "object"})
 _BODY_LITERALS = (
     cst.Dict,
     cst.List,
@@ -78,18 +83,37 @@ class StatusCodeSemantics(RouteCheck):
             "@app.delete('/items/{item_id}')\nasync def delete_item(item_id: int):\n"
             "    return JSONResponse({}, status_code=202)\n\n\n"
             "@app.post('/search')\nasync def search_items() -> list[str]:\n    return []\n\n\n"
+            "@app.post('/ingredients')\nasync def parse_ingredients() -> list[str]:\n"
+            "    return []\n\n\n"
+            "@app.post('/items/{item_id}/tags')\nasync def update_tags(item_id: int) -> None:\n"
+            "    pass\n\n\n"
+            "@app.post('/events')\nasync def events(x_chat_signature: str = Header()) -> None:\n"
+            "    pass\n\n\n"
             "def create_thing() -> None:\n    pass\n",
-            note="status set in the body; a search POST; a plain function",
+            note="status set in the body; a search POST; a parse POST; an update POST; a "
+            "signed webhook; a plain function",
+        ),
+        Case.good(
+            "from fastapi import APIRouter\n\n"
+            "router = APIRouter(prefix='/api/v1/shelves', tags=['shelves'])\n\n\n"
+            "@router.delete('/{shelf_id}', response_model=ShelfRead)\n"
+            "def remove_shelf(shelf_id: int):\n    return shelves.pop(shelf_id)\n\n\n"
+            "@router.delete('/{shelf_id}/books')\n"
+            "async def empty_shelf(shelf_id: int) -> Receipt:\n"
+            "    return await empty(shelf_id)\n\n\n"
+            "@router.delete('/{shelf_id}/labels')\nasync def unlabel(shelf_id: int):\n"
+            "    receipt = await unlabel_all(shelf_id)\n    return receipt\n",
+            note="deletes that answer with a body (a response_model=, a return type, a returned "
+            "value) rightly keep 200",
         ),
     )
     bad: ClassVar[tuple[Case, ...]] = (
         Case.bad(
             "from fastapi import APIRouter\n\n"
             "router = APIRouter(prefix='/api/v1/projects', tags=['projects'])\n\n\n"
-            "@router.delete('/{project_id}')\nasync def delete_project(\n"
+            "@router.delete('/{project_id}', response_model=None)\nasync def delete_project(\n"
             "    project_id: int, service: ProjectServiceDep, current_user: CurrentUserDep\n"
-            ") -> dict[str, bool]:\n    await service.delete(current_user.id, project_id)\n"
-            "    return {'deleted': True}\n"
+            ") -> None:\n    await service.delete(current_user.id, project_id)\n"
         ),
         Case.bad(
             "import fastapi\nfrom fastapi import status\n\napp = fastapi.FastAPI()\n\n\n"
@@ -104,10 +128,10 @@ class StatusCodeSemantics(RouteCheck):
         Case.bad(
             "import uuid\n\nfrom fastapi import APIRouter, HTTPException\n\n"
             "router = APIRouter(prefix='/items', tags=['items'])\n\n\n"
-            "@router.delete('/{id}')\ndef delete_item(id: uuid.UUID) -> Message:\n"
+            "@router.delete('/{id}')\ndef delete_item(id: uuid.UUID):\n"
             "    if not load(id):\n"
             "        raise HTTPException(status_code=404, detail='Item not found')\n"
-            "    return Message(message='Item deleted successfully')\n",
+            "    drop(id)\n",
             note="an HTTPException's status_code does not set the route's status",
         ),
     )
@@ -119,6 +143,7 @@ class StatusCodeSemantics(RouteCheck):
         self.defined = defined_classes(context.project)
         self._dynamic: dict[Handler, bool] = {}
         self._bodies: dict[Handler, list[cst.Return]] = {}
+        self._valued: set[Handler] = set()  # handlers that return some value
 
     def enter_handler(self, handler: Handler) -> None:
         """Start collecting the handler's returns and status assignments."""
@@ -148,16 +173,23 @@ class StatusCodeSemantics(RouteCheck):
         handler = self.handler
         if handler is not None and isinstance(node.value, _BODY_LITERALS):
             self._bodies[handler].append(node)
+        value = node.value
+        constant = isinstance(value, cst.Name) and value.value in {"None", "True", "False"}
+        literal = isinstance(value, _BODY_LITERALS)
+        if handler is not None and value is not None and not literal and not constant:
+            self._valued.add(handler)
 
     def leave_handler(self, handler: Handler) -> None:
         """Judge the handler's status code once its body is known."""
         dynamic = self._dynamic.pop(handler, False)
         bodies = self._bodies.pop(handler, [])
         code, given = self._status(handler)
+        valued = handler in self._valued
+        self._valued.discard(handler)
         if code == 204:
             self._check_no_content(handler, bodies)
         elif not dynamic:
-            self._check_defaults(handler, code, given=given)
+            self._check_defaults(handler, code, given=given, valued=valued)
 
     def _status(self, handler: Handler) -> tuple[int | None, bool]:
         """The decorator's status code (``None`` if computed) and whether one is given."""
@@ -168,7 +200,9 @@ class StatusCodeSemantics(RouteCheck):
                 return (status_of(expr) if expr is not None else None), True
         return None, False
 
-    def _check_defaults(self, handler: Handler, code: int | None, *, given: bool) -> None:
+    def _check_defaults(
+        self, handler: Handler, code: int | None, *, given: bool, valued: bool
+    ) -> None:
         methods = handler.methods
         if "POST" in methods and self._creates(handler) and given and code == 200:
             self._report(handler, "creates a resource but sets status 200; use 201 Created")
@@ -178,12 +212,35 @@ class StatusCodeSemantics(RouteCheck):
                 "looks like a create but answers the default 200; set "
                 "`status_code=status.HTTP_201_CREATED`",
             )
-        elif "DELETE" in methods and not given:
+        elif "DELETE" in methods and not given and not self._documents_body(handler, valued=valued):
             self._report(
                 handler,
                 "answers the default 200; set "
                 "`status_code=status.HTTP_204_NO_CONTENT` and return `None`",
             )
+
+    def _documents_body(self, handler: Handler, *, valued: bool) -> bool:
+        """Whether a route answers with a body: a ``response_model=``, a return type or value.
+
+        A delete that returns the deleted resource (or a receipt schema) rightly answers 200; a
+        literal confirmation such as ``{"deleted": True}`` is no reason to.
+        """
+        for route in handler.routes:
+            model = route.keyword("response_model")
+            if model is not None and not (isinstance(model, cst.Name) and model.value == "None"):
+                return True
+        returns = handler.node.returns
+        if returns is not None and self._names_schema(returns.annotation):
+            return True
+        return valued
+
+    def _names_schema(self, annotation: cst.BaseExpression) -> bool:
+        """Whether a return annotation names a response schema (a class, not a builtin)."""
+        if self._no_body(annotation):
+            return False
+        head = annotation.value if isinstance(annotation, cst.Subscript) else annotation
+        name = self.qualified(head) if isinstance(head, cst.Name | cst.Attribute) else None
+        return name is not None and name.rsplit(".", 1)[-1] not in _BUILTIN_TYPES
 
     def _check_no_content(self, handler: Handler, bodies: list[cst.Return]) -> None:
         for node in bodies:
@@ -208,6 +265,8 @@ class StatusCodeSemantics(RouteCheck):
         name = snake(handler.name)
         if NOT_CREATE.search(name):
             return False
+        if any("signature" in param.name.lower() for param in self.handler_params(handler)):
+            return False  # a webhook that checks its caller's signature: it receives, not creates
         if CREATE_NAME.match(name):
             return True
         return any(_collection_path(self._full_path(route)) for route in handler.routes)

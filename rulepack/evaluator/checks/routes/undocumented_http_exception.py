@@ -90,6 +90,22 @@ class UndocumentedHttpException(RouteCheck):
             hits=0,
             note="router and include responses in two modules, a constant, a nested function",
         ),
+        Case(
+            files={
+                "admin/pages.py": (
+                    "from fastapi import APIRouter, HTTPException\n\nrouter = APIRouter()\n\n\n"
+                    "@router.get('/{page_id}')\nasync def page(page_id: int) -> str:\n"
+                    "    raise HTTPException(status_code=404, detail='no such page')\n"
+                ),
+                "admin/__init__.py": (
+                    "from fastapi import FastAPI\n\nfrom admin.pages import router as pages\n\n"
+                    "app = FastAPI(openapi_url=None, docs_url=None)\n"
+                    "app.include_router(pages, prefix='/pages', tags=['pages'])\n"
+                ),
+            },
+            hits=0,
+            note="a back-office app created with openapi_url=None publishes no schema",
+        ),
     )
     bad: ClassVar[tuple[Case, ...]] = (
         Case.bad(
@@ -148,6 +164,8 @@ class UndocumentedHttpException(RouteCheck):
     def leave_handler(self, handler: Handler) -> None:
         """Report raised codes the route's responses do not list."""
         raised = self._raised.pop(handler, {})
+        if not any(self.in_schema(route) for route in handler.routes):
+            return  # no OpenAPI entry to document the errors in
         if handler.cst_params():
             raised.pop(UNPROCESSABLE, None)
         if not raised:

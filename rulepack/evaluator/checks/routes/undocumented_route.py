@@ -22,7 +22,8 @@ class UndocumentedRoute(RouteCheck):
     ## What it does
     Finds route handlers whose function has no docstring and whose decorator sets neither
     ``description=`` nor ``summary=``. Routes excluded from the schema
-    (``include_in_schema=False``) and WebSocket routes are skipped: they have no OpenAPI entry.
+    (``include_in_schema=False``), WebSocket routes and routes of apps created with
+    ``openapi_url=None`` are skipped: they have no OpenAPI entry.
 
     ## Why is this bad?
     FastAPI publishes the docstring as the operation's description; without one, API consumers
@@ -50,6 +51,22 @@ class UndocumentedRoute(RouteCheck):
             "    await ws.accept()\n\n\n"
             "def helper() -> None:\n    pass\n",
             note="hidden routes, WebSockets and plain functions",
+        ),
+        Case(
+            files={
+                "admin/pages.py": (
+                    "from fastapi import APIRouter, HTTPException\n\nrouter = APIRouter()\n\n\n"
+                    "@router.get('/{page_id}')\nasync def page(page_id: int) -> str:\n"
+                    "    raise HTTPException(status_code=404, detail='no such page')\n"
+                ),
+                "admin/__init__.py": (
+                    "from fastapi import FastAPI\n\nfrom admin.pages import router as pages\n\n"
+                    "app = FastAPI(openapi_url=None, docs_url=None)\n"
+                    "app.include_router(pages, prefix='/pages', tags=['pages'])\n"
+                ),
+            },
+            hits=0,
+            note="a back-office app created with openapi_url=None publishes no schema",
         ),
     )
     bad: ClassVar[tuple[Case, ...]] = (
@@ -83,7 +100,7 @@ class UndocumentedRoute(RouteCheck):
 
     def enter_handler(self, handler: Handler) -> None:
         """Report a handler without docstring, summary or description."""
-        routes = [route for route in handler.routes if not hidden(route)]
+        routes = [r for r in handler.routes if not hidden(r) and self.in_schema(r)]
         if not routes or handler.has_docstring():
             return
         if any(r.keyword("description") or r.keyword("summary") for r in routes):
