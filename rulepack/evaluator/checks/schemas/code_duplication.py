@@ -8,6 +8,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rulepack.evaluator.checks.ast_facts import ast_dotted, import_map, walk
 from rulepack.evaluator.checks.base import Case, Hit, ProjectCheck, ProjectFacts
 from rulepack.evaluator.checks.common import int_param, is_test_path
 from rulepack.evaluator.checks.facts import Span
@@ -78,6 +79,21 @@ def _statement_lists(tree: ast.Module) -> Iterator[list[ast.stmt]]:
 
 
 DEFINITIONS = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+ENUM_ROOTS = frozenset(
+    {"enum.Enum", "enum.IntEnum", "enum.StrEnum", "enum.Flag", "enum.IntFlag", "enum.ReprEnum"}
+)
+
+
+def _enum_bodies(tree: ast.Module, module: str, enums: frozenset[str]) -> set[int]:
+    """The ``id`` of the body of every ``Enum`` class of a module (bases resolved by import)."""
+    imports = import_map(tree, module)
+    found: set[int] = set()
+    for node in walk(tree):
+        if isinstance(node, ast.ClassDef):
+            bases = {imports.resolve_dotted(name) for b in node.bases if (name := ast_dotted(b))}
+            if bases & enums:
+                found.add(id(node.body))
+    return found
 
 
 class Fingerprints:
@@ -128,7 +144,9 @@ class CodeDuplication(ProjectCheck):
     body) that appear again elsewhere, in the same file or another. Imports and docstrings
     never form part of a clone. Each repeated block is reported once, extended to its full
     length, with the other location in the message; blocks nested inside a reported clone are
-    not reported again. Test modules and Alembic migrations are left out. Names are not
+    not reported again. Test modules, Alembic migrations and the members of ``Enum`` classes
+    (data: two enums may share values, and members cannot be moved into a function) are left
+    out. Names are not
     normalised: only exact copies count.
 
     ## Why is this bad?
@@ -163,6 +181,20 @@ class CodeDuplication(ProjectCheck):
             + "    out.append(0)\n" * 8
             + "    return out\n",
             note="a run of identical statements overlapping itself is not a copy",
+        ),
+        Case(
+            files={
+                "app/enums.py": "import enum\n\n\nclass LabelledEnum(str, enum.Enum):\n    pass\n",
+                "app/ids.py": (
+                    "from enum import StrEnum\n\nfrom app.enums import LabelledEnum\n\n\n"
+                    "class BlockId(LabelledEnum):\n"
+                    + "".join(f"    field_{n} = 'field-{n}'\n" for n in range(7))
+                    + "\n\nclass ActionId(StrEnum):\n"
+                    + "".join(f"    field_{n} = 'field-{n}'\n" for n in range(7))
+                ),
+            },
+            hits=0,
+            note="two enums (one through a base in another module) that share members",
         ),
     )
     bad: ClassVar[tuple[Case, ...]] = (
@@ -208,10 +240,15 @@ class CodeDuplication(ProjectCheck):
         self.size = max(2, int_param(params, MIN_STATEMENTS_PARAM, DEFAULT_MIN_STATEMENTS))
         self.blocks: list[Block] = []
         fingerprints = Fingerprints()
+        enums = project.subclasses_of(ENUM_ROOTS)
+        modules = {facts.path: facts.module for facts in project.modules}
         for path, tree in sorted(project.trees.items()):
             if is_test_path(path) or is_migration_path(path):
                 continue
+            members = _enum_bodies(tree, modules.get(path, ""), enums)
             for statements in _statement_lists(tree):
+                if id(statements) in members:
+                    continue  # enum members are data: two enums may share values
                 for run in _runs(statements):
                     if len(run) >= self.size:
                         self.blocks.append(

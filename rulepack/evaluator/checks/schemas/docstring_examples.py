@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 from typing import ClassVar
 
 import libcst as cst
 
+from rulepack.evaluator.checks.ast_facts import ast_dotted, walk
 from rulepack.evaluator.checks.base import Case, ModuleCheck, ModuleContext, ProjectFacts
 from rulepack.evaluator.checks.common import is_test_path
 from rulepack.evaluator.checks.facts import ModuleFacts
@@ -22,6 +24,68 @@ CACHING_DECORATORS = frozenset({"cache", "lru_cache", "cached"})
 SERVICE_PARAMETERS = frozenset(
     {"db", "session", "conn", "connection", "cursor", "engine", "client", "request", "settings"}
 )
+# Parts of an unannotated parameter's name that mark a service (``db_session``, ``http_client``).
+SERVICE_NAME_PARTS = frozenset(
+    {"db", "session", "conn", "connection", "cursor", "engine", "client"}
+)
+# Calls whose result depends on the outside world: the clock, randomness, the environment, files,
+# processes and the network. A function making one cannot have a doctest with a fixed output.
+WORLD_CALLS = frozenset(
+    {
+        "open",
+        "input",
+        "datetime.now",
+        "datetime.utcnow",
+        "datetime.today",
+        "date.today",
+        "datetime.datetime.now",
+        "datetime.datetime.utcnow",
+        "datetime.datetime.today",
+        "datetime.date.today",
+        "time.time",
+        "time.monotonic",
+        "time.perf_counter",
+        "time.sleep",
+        "uuid.uuid1",
+        "uuid.uuid4",
+        "os.getenv",
+        "os.listdir",
+        "os.remove",
+        "os.makedirs",
+        "subprocess.run",
+        "subprocess.check_output",
+        "shutil.copy",
+        "shutil.rmtree",
+        "urllib.request.urlopen",
+        "socket.socket",
+    }
+)
+WORLD_MODULES = frozenset({"random", "secrets", "requests", "httpx", "aiohttp", "boto3", "smtplib"})
+# Methods of sessions, cursors, files and paths that do I/O.
+IO_METHODS = frozenset(
+    {
+        "query",
+        "execute",
+        "executemany",
+        "commit",
+        "rollback",
+        "flush",
+        "scalar",
+        "scalars",
+        "refresh",
+        "fetchone",
+        "fetchall",
+        "read_text",
+        "write_text",
+        "read_bytes",
+        "write_bytes",
+        "iterdir",
+        "glob",
+        "unlink",
+        "mkdir",
+    }
+)
+MIGRATION_HOOKS = frozenset({"upgrade", "downgrade"})
 # Plain values a doctest can build inline; a parameter of another type (settings, a session,
 # a request, a model) makes a function a service rather than a parser or calculation.
 VALUE_TYPES = frozenset(
@@ -123,6 +187,41 @@ def _takes_dependencies(params: list[cst.Param]) -> bool:
     return False
 
 
+def _is_service_name(name: str) -> bool:
+    """``db``, ``db_session``, ``http_client``: the usual names of injected services."""
+    return name in SERVICE_PARAMETERS or bool(set(name.split("_")) & SERVICE_NAME_PARTS)
+
+
+def _calls(node: cst.CSTNode) -> Iterator[cst.Call]:
+    """Calls in a function body (not in nested functions, classes or lambdas)."""
+    for child in node.children:
+        if isinstance(child, cst.Call):
+            yield child
+        if not isinstance(child, cst.FunctionDef | cst.ClassDef | cst.Lambda):
+            yield from _calls(child)
+
+
+def dependency_names(project: ProjectFacts) -> frozenset[str]:
+    """Names of the functions the sample passes to ``Depends(...)``/``Security(...)``."""
+    found: set[str] = set()
+    for tree in project.trees.values():
+        for node in walk(tree):
+            if (
+                isinstance(node, ast.Call)
+                and last_part(ast_dotted(node.func) or "") in DEPENDENCY_MARKERS
+                and node.args
+            ):
+                name = ast_dotted(node.args[0])
+                if name is not None:
+                    found.add(last_part(name))
+    return frozenset(found)
+
+
+def is_alembic_module(facts: ModuleFacts) -> bool:
+    """Alembic's ``env.py`` and migration scripts: modules that import ``alembic``."""
+    return any(name == "alembic" or name.startswith("alembic.") for name in facts.imported)
+
+
 def has_doctest(docstring: str | None) -> bool:
     """Whether a docstring holds a ``>>>`` example line."""
     return docstring is not None and any(
@@ -144,8 +243,13 @@ class DocstringExamples(ModuleCheck):
     parameter typed with settings, a session, a request or a model makes a service, and so
     does an unannotated ``db``/``session``/``client``/``request``/``settings`` parameter) and
     not injected with ``Depends``/``Security``. It reports those whose docstring has no ``>>>``
-    line, since an ``Examples:`` section is only runnable with doctest lines. Test modules and
-    Alembic migrations are not measured.
+    line, since an ``Examples:`` section is only runnable with doctest lines. Left out, because
+    a doctest cannot run them or show a fixed output: functions the sample passes to
+    ``Depends()``/``Security()`` (dependencies), functions with an unannotated parameter named
+    like a service (``db_session``, ``http_client``), functions whose body reads the clock,
+    randomness, the environment, files, processes or the network, or calls a session/cursor
+    method (``query``, ``execute``, ``commit`` ...), and test modules, Alembic migrations and
+    other modules that import ``alembic`` (``env.py``).
 
     ## Why is this bad?
     An example shows the input and output format faster than prose, and running it as a doctest
@@ -208,6 +312,51 @@ class DocstringExamples(ModuleCheck):
             path="app/core/security.py",
             note="functions taking settings or exceptions are services, not calculations",
         ),
+        Case(
+            files={
+                "app/auth.py": (
+                    "def current_tenant(header: str) -> str:\n    return header.split(':')[0]\n"
+                ),
+                "app/routes.py": (
+                    "from fastapi import APIRouter, Depends\n\nfrom app import auth\n\n"
+                    "router = APIRouter(dependencies=[Depends(auth.current_tenant)])\n"
+                ),
+            },
+            hits=0,
+            note="a function another module passes to Depends() is a dependency, not a helper",
+        ),
+        Case(
+            files={
+                "migrations/env.py": (
+                    "from alembic import context\n\n\n"
+                    "def include_name(name: str, kind: str) -> bool:\n"
+                    "    return kind != 'table' or name != 'spatial_ref_sys'\n"
+                ),
+                "db/revisions/0001_init.py": (
+                    "import sqlalchemy as sa\nfrom alembic import op\n\n\n"
+                    "def upgrade(engine_name: str) -> None:\n"
+                    "    op.add_column('t', sa.Column('x', sa.Integer()))\n"
+                ),
+            },
+            hits=0,
+            note="Alembic's env.py and migration scripts run only under alembic",
+        ),
+        Case.good(
+            "import random\nfrom datetime import datetime, timedelta\nfrom pathlib import Path\n\n"
+            "from app.models import Ticket\n\n\n"
+            "def recent_tickets(db_session, hours: int = 24):\n"
+            "    return db_session.query(Ticket).all()\n\n\n"
+            "def is_expired(issued: datetime, days: int) -> bool:\n"
+            "    return datetime.now() - issued > timedelta(days=days)\n\n\n"
+            "def read_template(name: str) -> str:\n"
+            "    return Path(name).read_text()\n\n\n"
+            "def load(name: str) -> str:\n    with open(name) as handle:\n"
+            "        return handle.read()\n\n\n"
+            "def pick(items: list[str]) -> str:\n    return random.choice(items)\n",
+            path="app/services/tickets.py",
+            note="helpers that query a database, read the clock, files or randomness: a doctest "
+            "cannot show a fixed output",
+        ),
     )
     bad: ClassVar[tuple[Case, ...]] = (
         Case.bad(
@@ -235,12 +384,17 @@ class DocstringExamples(ModuleCheck):
         """Start at module level."""
         super().__init__(context)
         self.depth = 0  # nesting in classes and functions
+        self.dependencies = context.project.cached(
+            "schemas.dependency_names", lambda: dependency_names(context.project)
+        )
 
     @classmethod
     def applies(cls, facts: ModuleFacts, project: ProjectFacts) -> bool:
-        """Every module except tests and migrations."""
+        """Every module except tests and Alembic's migrations and ``env.py``."""
         del project
-        return not is_test_path(facts.path) and not is_migration_path(facts.path)
+        return not (
+            is_test_path(facts.path) or is_migration_path(facts.path) or is_alembic_module(facts)
+        )
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         """Enter a class body (its methods are not measured)."""
@@ -267,13 +421,21 @@ class DocstringExamples(ModuleCheck):
         self.depth -= 1
 
     def _is_helper(self, node: cst.FunctionDef) -> bool:
+        """A public, undecorated, synchronous function of plain values with a pure result."""
         if node.name.value.startswith("_") or node.asynchronous is not None:
             return False
+        if node.name.value in self.dependencies:
+            return False  # a dependency provider: FastAPI calls it, not a reader of examples
         for decorator in node.decorators:
             target = decorator.decorator
             func = target.func if isinstance(target, cst.Call) else target
             if last_part(dotted(func) or "") not in CACHING_DECORATORS:
                 return False
+        return self._takes_values(node) and _returns_value(node) and not self._touches_world(node)
+
+    @staticmethod
+    def _takes_values(node: cst.FunctionDef) -> bool:
+        """Whether the function takes parameters, all plain values (no services, no Depends)."""
         params = node.params
         every = [*params.posonly_params, *params.params, *params.kwonly_params]
         stars = [p for p in (params.star_arg, params.star_kwarg) if isinstance(p, cst.Param)]
@@ -282,6 +444,21 @@ class DocstringExamples(ModuleCheck):
         annotations = [p.annotation.annotation for p in every if p.annotation is not None]
         if not all(_value_annotation(annotation) for annotation in annotations):
             return False  # a service taking settings, a session or a model, not a calculation
-        if any(p.annotation is None and p.name.value in SERVICE_PARAMETERS for p in every):
-            return False  # ``def find_users(db, name)``: the usual names of unannotated services
-        return not _takes_dependencies(every) and _returns_value(node)
+        if any(p.annotation is None and _is_service_name(p.name.value) for p in every):
+            return False  # ``def find_users(db_session, name)``: unannotated services
+        return not _takes_dependencies(every)
+
+    def _touches_world(self, node: cst.FunctionDef) -> bool:
+        """Whether the body reads the clock, randomness, files, the network or a database."""
+        for call in _calls(node.body):
+            func = call.func
+            if isinstance(func, cst.Attribute) and func.attr.value in IO_METHODS:
+                return True
+            name = self.qualified(func) if isinstance(func, cst.Name | cst.Attribute) else None
+            if name is None:
+                continue
+            if name in WORLD_CALLS or name.split(".", 1)[0] in WORLD_MODULES:
+                return True
+            if dotted(func) in WORLD_CALLS:
+                return True  # builtins (``open``) and fragments that leave out the import
+        return False

@@ -231,6 +231,14 @@ class FieldConstraints(ModelClassCheck):
             hits=0,
             note="a query model is measured, a model used as a dependency is not",
         ),
+        Case.good(
+            "import sqlalchemy as sa\nfrom alembic import op\nfrom pydantic import BaseModel\n\n\n"
+            "class PriorityCreate(BaseModel):\n    label: str\n    rank: int\n\n\n"
+            "def upgrade() -> None:\n"
+            "    op.add_column('priority', sa.Column('rank', sa.Integer()))\n",
+            path="db/migrations/versions/2024_01_02_add_rank.py",
+            note="a schema snapshot inside an Alembic migration is never sent by a client",
+        ),
     )
     bad: ClassVar[tuple[Case, ...]] = (
         Case.bad(_PRODUCT_CREATE, hits=4),

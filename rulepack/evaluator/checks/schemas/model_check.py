@@ -7,7 +7,11 @@ import libcst as cst
 from rulepack.evaluator.checks.base import ModuleCheck, ModuleContext, ProjectFacts
 from rulepack.evaluator.checks.facts import ModuleFacts
 from rulepack.evaluator.checks.pydantic_v1_api import MODEL_ROOTS
-from rulepack.evaluator.checks.schemas.model_index import UNIMPORTED_ROOTS, SchemaIndex
+from rulepack.evaluator.checks.schemas.model_index import (
+    UNIMPORTED_ROOTS,
+    SchemaIndex,
+    is_migration_path,
+)
 
 
 def model_roots(project: ProjectFacts) -> frozenset[str]:
@@ -39,8 +43,12 @@ class ModelClassCheck(ModuleCheck):
 
     @classmethod
     def applies(cls, facts: ModuleFacts, project: ProjectFacts) -> bool:
-        """Modules that define a Pydantic model."""
-        return defines_model(facts, project)
+        """Modules that define a Pydantic model, except Alembic migration scripts.
+
+        A migration may declare a snapshot of a schema to move data; no client sends it and
+        no route returns it.
+        """
+        return not is_migration_path(facts.path) and defines_model(facts, project)
 
     def qualified_class(self, node: cst.ClassDef) -> str:
         """The qualified name of a top-level class of this module."""

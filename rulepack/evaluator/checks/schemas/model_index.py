@@ -15,9 +15,9 @@ import ast
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-from rulepack.evaluator.checks.ast_facts import ast_dotted, import_map
+from rulepack.evaluator.checks.ast_facts import ast_dotted, import_map, walk
 from rulepack.evaluator.checks.base import ProjectFacts
-from rulepack.evaluator.checks.facts import ROUTE_METHODS
+from rulepack.evaluator.checks.facts import FASTAPI_APP, FASTAPI_ROUTER, ROUTE_METHODS
 from rulepack.evaluator.checks.imports import ImportMap
 from rulepack.evaluator.checks.pydantic_v1_api import MODEL_ROOTS
 from rulepack.evaluator.checks.sync_route_handler import is_route_owner
@@ -135,6 +135,29 @@ def annotation_leaves(node: ast.expr) -> list[ast.expr]:
     return [node]
 
 
+def referenced_names(node: ast.expr | None) -> list[ast.expr]:
+    """Every ``Name``/``Attribute`` chain an expression mentions, string annotations parsed.
+
+    ``ResponseModel[list[UserRead]]`` gives ``ResponseModel``, ``list`` and ``UserRead``: every
+    class a schema built from the expression can contain.
+    """
+    if node is None:
+        return []
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        try:
+            parsed = ast.parse(node.value, mode="eval").body
+        except SyntaxError:
+            return []
+        return referenced_names(parsed)
+    if isinstance(node, ast.Name | ast.Attribute) and ast_dotted(node) is not None:
+        return [node]
+    found: list[ast.expr] = []
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.expr):
+            found.extend(referenced_names(child))
+    return found
+
+
 def annotation_metadata(node: ast.expr) -> list[ast.expr]:
     """The ``Annotated[..., metadata]`` items of an annotation (through ``Optional``/``|``)."""
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
@@ -165,6 +188,7 @@ class FieldDecl:
     types: tuple[str, ...]  # qualified names of the types it holds
     line: int
     excluded: bool  # ``Field(exclude=True)``: never serialised
+    refs: tuple[str, ...] = ()  # qualified names of every class the annotation mentions
 
 
 @dataclass(frozen=True)
@@ -187,6 +211,10 @@ class RouteParams:
     path: str
     function: str
     inputs: tuple[str, ...]  # qualified names of non-dependency parameter types
+    # Every class the route's request and response schemas mention (parameters that are not
+    # dependencies, ``response_model``, ``responses={...: {"model": ...}}``, the return type).
+    schema_refs: tuple[str, ...] = ()
+    documented: bool = True  # whether the route appears in an OpenAPI document
 
 
 class Resolver:
@@ -218,6 +246,11 @@ class Resolver:
         found = (self.resolve(leaf) for leaf in annotation_leaves(annotation))
         return tuple(name for name in found if name is not None)
 
+    def refs(self, node: ast.expr | None) -> tuple[str, ...]:
+        """Qualified names of every name an expression mentions."""
+        found = (self.resolve(name) for name in referenced_names(node))
+        return tuple(name for name in found if name is not None)
+
 
 def _is_true(node: ast.expr | None) -> bool:
     return isinstance(node, ast.Constant) and node.value is True
@@ -242,6 +275,7 @@ def _field_decl(statement: ast.AnnAssign, resolver: Resolver) -> FieldDecl | Non
         types=resolver.types(statement.annotation),
         line=statement.lineno,
         excluded=excluded,
+        refs=resolver.refs(statement.annotation),
     )
 
 
@@ -327,30 +361,162 @@ def _route_functions(tree: ast.Module) -> Iterator[ast.FunctionDef | ast.AsyncFu
                     yield item
 
 
-def _is_route(
+def _route_decorator(
     function: ast.FunctionDef | ast.AsyncFunctionDef, resolver: Resolver, project: ProjectFacts
-) -> bool:
+) -> tuple[str, ast.Call] | None:
+    """``(owner, decorator call)`` when ``function`` is a route of an app or router."""
     for decorator in function.decorator_list:
         if isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute):
             owner = resolver.resolve(decorator.func.value)
             if decorator.func.attr in ROUTE_METHODS and owner and is_route_owner(owner, project):
-                return True
-    return False
+                return owner, decorator
+    return None
+
+
+def _keyword(call: ast.Call, name: str) -> ast.expr | None:
+    return next((k.value for k in call.keywords if k.arg == name), None)
+
+
+def _is_false(node: ast.expr | None) -> bool:
+    return isinstance(node, ast.Constant) and node.value is False
+
+
+def _schema_refs(
+    function: ast.FunctionDef | ast.AsyncFunctionDef, decorator: ast.Call, resolver: Resolver
+) -> tuple[str, ...]:
+    """Every class a route's OpenAPI request and response schemas may contain."""
+    found = [
+        *resolver.refs(_keyword(decorator, "response_model")),
+        *resolver.refs(function.returns),
+    ]
+    responses = _keyword(decorator, "responses")
+    if isinstance(responses, ast.Dict):
+        for value in responses.values:
+            if isinstance(value, ast.Dict):
+                for key, item in zip(value.keys, value.values, strict=True):
+                    if isinstance(key, ast.Constant) and key.value == "model":
+                        found.extend(resolver.refs(item))
+    for argument, default in _parameters(function):
+        annotation = argument.annotation
+        if annotation is None:
+            continue
+        markers = {_call_name(item) for item in [default, *annotation_metadata(annotation)]}
+        if not markers & DEPENDENCY_MARKERS:
+            found.extend(resolver.refs(annotation))
+    return tuple(found)
+
+
+def _parameters(
+    function: ast.FunctionDef | ast.AsyncFunctionDef,
+) -> list[tuple[ast.arg, ast.expr | None]]:
+    """Each parameter with its default (``None`` when it has none)."""
+    arguments = function.args
+    positional = [*arguments.posonlyargs, *arguments.args]
+    defaults: list[ast.expr | None] = [None] * (len(positional) - len(arguments.defaults))
+    return [
+        *zip(positional, [*defaults, *arguments.defaults], strict=True),
+        *zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True),
+    ]
+
+
+@dataclass(frozen=True)
+class _Visibility:
+    """What hides routes from OpenAPI: apps without a schema and hidden routers or includes."""
+
+    apps: frozenset[str]  # every FastAPI() of the sample
+    undocumented_apps: frozenset[str]  # ``FastAPI(openapi_url=None)`` (or ``""``)
+    hidden_routers: frozenset[str]  # ``APIRouter(include_in_schema=False)``
+    hidden_includes: frozenset[tuple[str, str]]  # ``(owner, router)`` included with it False
+    includes: Mapping[str, tuple[str, ...]]  # router -> the apps/routers that include it
+
+    def documented(self, owner: str) -> bool:
+        """Whether routes on ``owner`` reach an app that publishes an OpenAPI document.
+
+        A router that reaches no known app at all counts as documented (it may be included in
+        a way the facts do not show).
+        """
+        reached = self._apps_reached(owner, visible_only=False)
+        return not reached or bool(self._apps_reached(owner, visible_only=True))
+
+    def _apps_reached(self, owner: str, *, visible_only: bool) -> set[str]:
+        found: set[str] = set()
+        pending, seen = [owner], set()
+        while pending:
+            current = pending.pop()
+            if current in seen or (visible_only and current in self.hidden_routers):
+                continue
+            seen.add(current)
+            if current in self.apps and (not visible_only or current not in self.undocumented_apps):
+                found.add(current)
+            pending.extend(
+                parent
+                for parent in self.includes.get(current, ())
+                if not (visible_only and (parent, current) in self.hidden_includes)
+            )
+        return found
+
+
+def _visibility(project: ProjectFacts) -> _Visibility:
+    """Read which apps publish no OpenAPI document and which routers are hidden from it."""
+    undocumented: set[str] = set()
+    hidden_routers: set[str] = set()
+    hidden_includes: set[tuple[str, str]] = set()
+    for facts in project.modules:
+        tree = project.trees.get(facts.path)
+        if tree is None or not (facts.apps or facts.routers or facts.includes):
+            continue
+        resolver = Resolver(top_level_imports(tree, facts.module), frozenset())
+        for node in walk(tree):
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+                names = {f"{facts.module}.{name}" for name in _assigned_names(node)}
+                kind = resolver.resolve(node.value.func)
+                if kind in FASTAPI_APP and _is_blank(_keyword(node.value, "openapi_url")):
+                    undocumented.update(names)
+                if kind in FASTAPI_ROUTER and _is_false(_keyword(node.value, "include_in_schema")):
+                    hidden_routers.update(names)
+            elif isinstance(node, ast.Call):
+                hidden_includes.update(_hidden_include(node, resolver))
+    return _Visibility(
+        apps=project.app_names,
+        undocumented_apps=frozenset(undocumented),
+        hidden_routers=frozenset(hidden_routers),
+        hidden_includes=frozenset(hidden_includes),
+        includes=_includers(project),
+    )
+
+
+def _includers(project: ProjectFacts) -> dict[str, tuple[str, ...]]:
+    """For each router, the apps and routers that ``include_router`` it."""
+    includes: dict[str, list[str]] = {}
+    for facts in project.modules:
+        for include in facts.includes:
+            if include.via == "include_router":
+                includes.setdefault(include.router, []).append(include.owner)
+    return {router: tuple(owners) for router, owners in includes.items()}
+
+
+def _is_blank(node: ast.expr | None) -> bool:
+    """``None`` or ``""``: FastAPI publishes no OpenAPI document for ``openapi_url`` so set."""
+    return isinstance(node, ast.Constant) and node.value in (None, "")
+
+
+def _hidden_include(call: ast.Call, resolver: Resolver) -> list[tuple[str, str]]:
+    """``[(owner, router)]`` for ``owner.include_router(router, include_in_schema=False)``."""
+    func = call.func
+    if not (isinstance(func, ast.Attribute) and func.attr == "include_router" and call.args):
+        return []
+    if not _is_false(_keyword(call, "include_in_schema")):
+        return []
+    owner, router = resolver.resolve(func.value), resolver.resolve(call.args[0])
+    return [(owner, router)] if owner and router else []
 
 
 def _route_inputs(
     function: ast.FunctionDef | ast.AsyncFunctionDef, resolver: Resolver
 ) -> tuple[str, ...]:
     """Types of the parameters that are not dependencies (``Depends``/``Security``)."""
-    arguments = function.args
-    positional = [*arguments.posonlyargs, *arguments.args]
-    defaults: list[ast.expr | None] = [None] * (len(positional) - len(arguments.defaults))
-    pairs = [
-        *zip(positional, [*defaults, *arguments.defaults], strict=True),
-        *zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True),
-    ]
     found: list[str] = []
-    for argument, default in pairs:
+    for argument, default in _parameters(function):
         annotation = argument.annotation
         if annotation is None:
             continue
@@ -387,10 +553,16 @@ class SchemaIndex:
 
     @classmethod
     def of(cls, project: ProjectFacts) -> SchemaIndex:
+        """The index of ``project``, built once per sample."""
+        return project.cached("schemas.index", lambda: cls.build(project))
+
+    @classmethod
+    def build(cls, project: ProjectFacts) -> SchemaIndex:
         """Index ``project`` from its ``ast`` trees."""
         classes: dict[str, ClassDecl] = {}
         declarative: set[str] = set()
         routes: list[RouteParams] = []
+        visibility = _visibility(project)
         for facts in project.modules:
             tree = project.trees.get(facts.path)
             if tree is None:
@@ -411,9 +583,20 @@ class SchemaIndex:
                         f"{facts.module}.{name}" for name in _assigned_names(statement)
                     )
             for function in _route_functions(tree):
-                if _is_route(function, resolver, project):
-                    inputs = _route_inputs(function, resolver)
-                    routes.append(RouteParams(facts.path, function.name, inputs))
+                found = _route_decorator(function, resolver, project)
+                if found is None:
+                    continue
+                owner, decorator = found
+                routes.append(
+                    RouteParams(
+                        facts.path,
+                        function.name,
+                        _route_inputs(function, resolver),
+                        _schema_refs(function, decorator, resolver),
+                        documented=not _is_false(_keyword(decorator, "include_in_schema"))
+                        and visibility.documented(owner),
+                    )
+                )
         models = _closure(classes, MODEL_ROOTS)
         tables = {decl.name for decl in classes.values() if decl.has_table}
         orm_roots = {*ORM_BASE_CLASSES, *declarative, *tables}
@@ -485,6 +668,43 @@ class SchemaIndex:
             for field in self.fields_of(name):
                 pending.extend(t for t in field.types if t in self.models and t not in found)
         return frozenset(found)
+
+    def openapi_schemas(self) -> frozenset[str] | None:
+        """Models that appear in a published OpenAPI document; ``None`` without routes.
+
+        A model reaches OpenAPI when a documented route (not ``include_in_schema=False``, not
+        only on apps created with ``openapi_url=None``) takes it as a body or query model,
+        declares it as ``response_model``, in ``responses`` or as its return type, at any depth
+        of generics (``Page[UserRead]``); then so do the models its fields hold, and the bases
+        whose fields it inherits. A name that does not resolve to a class of the sample (a
+        re-export through a package ``__init__``) matches the models of that short name.
+        """
+        if not self.routes:
+            return None
+        short = _by_short_name(self.models)
+        pending: list[str] = []
+        for route in self.routes:
+            if route.documented:
+                pending.extend(route.schema_refs)
+        found: set[str] = set()
+        while pending:
+            ref = pending.pop()
+            for name in [ref] if ref in self.models else short.get(last_part(ref), []):
+                if name in found:
+                    continue
+                found.add(name)
+                pending.extend(self.ancestors(name))
+                for field in self.fields_of(name):
+                    if not field.excluded:
+                        pending.extend(field.refs)
+        return frozenset(found & self.models)
+
+
+def _by_short_name(names: Iterable[str]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for name in names:
+        grouped.setdefault(last_part(name), []).append(name)
+    return grouped
 
 
 def _has_mapped_base(name: str, classes: Mapping[str, ClassDecl]) -> bool:

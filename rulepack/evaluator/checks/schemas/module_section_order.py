@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import ClassVar
@@ -13,7 +13,7 @@ from libcst.metadata import PositionProvider
 
 from rulepack.evaluator.checks.base import Case, ModuleCheck, ModuleContext, ProjectFacts
 from rulepack.evaluator.checks.common import is_test_path
-from rulepack.evaluator.checks.facts import ModuleFacts, string_value
+from rulepack.evaluator.checks.facts import ROUTE_METHODS, ModuleFacts, string_value
 from rulepack.evaluator.checks.imports import dotted
 from rulepack.evaluator.checks.schemas.cst_types import route_methods
 from rulepack.evaluator.checks.schemas.model_check import model_roots
@@ -153,6 +153,49 @@ def _is_type_definition(small: cst.Assign | cst.AnnAssign) -> bool:
     )
 
 
+def _definition_time_names(body: Sequence[cst.BaseStatement]) -> set[str]:
+    """Names top-level classes use while they are created (not inside their methods' bodies).
+
+    Bases, decorators, class-body assignments (``Field(default_factory=make_id)``, a nested
+    ``Config`` with ``json_encoders``) and method defaults run when the class statement runs,
+    so a function they name must be defined above the class.
+    """
+    found: set[str] = set()
+    for statement in body:
+        if isinstance(statement, cst.ClassDef):
+            found.update(_names_outside_bodies(statement))
+    return found
+
+
+def _names_outside_bodies(node: cst.CSTNode) -> Iterator[str]:
+    """``Name`` values in ``node`` that are not inside a function body."""
+    if isinstance(node, cst.Name):
+        yield node.value
+    for child in node.children:
+        if isinstance(node, cst.FunctionDef) and child is node.body:
+            continue
+        yield from _names_outside_bodies(child)
+
+
+def _registered_routes(node: cst.CSTNode) -> Iterator[str]:
+    """Functions registered as routes by a call: ``router.post("/x")(handler)``.
+
+    ``router.add_api_route("/x", handler)`` registers one too.
+    """
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Call):
+        inner = node.func.func
+        if isinstance(inner, cst.Attribute) and inner.attr.value in ROUTE_METHODS:
+            yield from (arg.value.value for arg in node.args[:1] if isinstance(arg.value, cst.Name))
+    if (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value == "add_api_route"
+    ):
+        yield from (arg.value.value for arg in node.args[1:2] if isinstance(arg.value, cst.Name))
+    for child in node.children:
+        yield from _registered_routes(child)
+
+
 class ModuleSectionOrder(ModuleCheck):
     """Module sections out of order.
 
@@ -227,6 +270,23 @@ class ModuleSectionOrder(ModuleCheck):
             path="app/services/items.py",
             note="plain classes and type variables may stand anywhere; only models are a section",
         ),
+        Case.good(
+            "from datetime import datetime\n\nfrom pydantic import BaseModel, Field\n\n\n"
+            "def utc_iso(moment: datetime) -> str:\n    return moment.isoformat()\n\n\n"
+            "def new_tags() -> list[str]:\n    return []\n\n\n"
+            "class Entry(BaseModel):\n    tags: list[str] = Field(default_factory=new_tags)\n\n"
+            "    class Config:\n        json_encoders = {datetime: utc_iso}\n",
+            path="app/schemas/entries.py",
+            note="helpers a model uses while it is created must be defined above it",
+        ),
+        Case.good(
+            "from fastapi import APIRouter\n\nrouter = APIRouter()\nSIGNUP_OPEN = True\n\n\n"
+            "@router.get('/me')\nasync def me() -> dict[str, str]:\n    return {}\n\n\n"
+            "async def sign_up() -> None:\n    pass\n\n\n"
+            "if SIGNUP_OPEN:\n    router.post('/sign-up', status_code=201)(sign_up)\n",
+            path="app/routers/auth.py",
+            note="a handler registered as a route by a call is a route, not a helper",
+        ),
     )
     bad: ClassVar[tuple[Case, ...]] = (
         Case.bad(
@@ -279,6 +339,8 @@ class ModuleSectionOrder(ModuleCheck):
         """Learn the sample's model classes; start with no section seen."""
         super().__init__(context)
         self.defined: set[str] = set()  # classes and functions defined so far
+        self.needed_early: set[str] = set()  # functions classes call while being created
+        self.registered: set[str] = set()  # functions made routes by ``router.get(...)(f)``
         roots = model_roots(context.project) | ORM_BASE_CLASSES | SQLMODEL_ROOTS
         self.models = context.project.subclasses_of(roots)
 
@@ -290,6 +352,8 @@ class ModuleSectionOrder(ModuleCheck):
 
     def visit_Module(self, node: cst.Module) -> None:
         """Report the first top-level statement that comes after a later section."""
+        self.needed_early = _definition_time_names(node.body)
+        self.registered = set(_registered_routes(node))
         latest: Placed | None = None
         for statement in node.body:
             placed = self._place(statement)
@@ -387,8 +451,12 @@ class ModuleSectionOrder(ModuleCheck):
         return None
 
     def _function_section(self, node: cst.FunctionDef) -> Section | None:
+        if node.name.value in self.registered:
+            return Section.ROUTES
         if route_methods(node, self.context.imports, self.context.project) is not None:
             return Section.ROUTES
+        if node.name.value in self.needed_early:
+            return None  # a class below uses it while being created: it must come first
         for decorator in node.decorators:
             target = decorator.decorator
             func = target.func if isinstance(target, cst.Call) else target

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -9,7 +10,8 @@ from typing import ClassVar
 
 import libcst as cst
 
-from rulepack.evaluator.checks.base import Case, ModuleCheck, ModuleContext
+from rulepack.evaluator.checks.ast_facts import ast_dotted, walk
+from rulepack.evaluator.checks.base import Case, ModuleCheck, ModuleContext, ProjectFacts
 from rulepack.evaluator.checks.imports import dotted
 from rulepack.evaluator.checks.schemas.module_bindings import module_bindings, target_names
 
@@ -135,8 +137,12 @@ class MutableGlobalState(ModuleCheck):
     (``.append``, ``.update``, ``.pop``, ``.add``, ``.setdefault``, ``.extend``, ``.clear``,
     ``.remove`` ...), also on an item (``carts[user_id].append(...)``). A function that binds
     the name locally (a parameter, an assignment) mutates its own object and is not reported;
-    mutation at module level (filling a table at import time) is not reported either. Each
-    name is reported once, at its first mutation. Rebinding with ``global`` is ruff's
+    mutation at module level (filling a table at import time) is not reported either, nor is a
+    mutation in a function that runs at import time (one called by module-level code, or used
+    as a decorator anywhere in the sample: a registry filled while modules load and only read
+    afterwards), nor in a function that first looks the name up by key (``key in cache``,
+    ``cache.get(key)``: a memo cache of computed values). Each name is reported once, at its
+    first mutation. Rebinding with ``global`` is ruff's
     PLW0603.
 
     ## Why is this bad?
@@ -173,6 +179,37 @@ class MutableGlobalState(ModuleCheck):
             note="an UPPER_SNAKE registry, a closure over a local, `global` rebinding (ruff's "
             "PLW0603), state on app.state",
         ),
+        Case(
+            files={
+                "app/hooks.py": (
+                    "handlers: dict[str, object] = {}\nexporters = []\n\n\n"
+                    "def on(event: str):\n    def wrap(fn):\n        handlers[event] = fn\n"
+                    "        return fn\n\n    return wrap\n\n\n"
+                    "def add_exporter(exporter: object) -> None:\n"
+                    "    exporters.append(exporter)\n\n\n"
+                    "add_exporter('csv')\n"
+                ),
+                "app/listeners.py": (
+                    "from app import hooks\n\n\n@hooks.on('signup')\n"
+                    "def welcome(user: str) -> None:\n    pass\n"
+                ),
+            },
+            hits=0,
+            note="registries filled at import time by a decorator used in another module and "
+            "by a module-level call",
+        ),
+        Case.good(
+            "import re\n\n_patterns: dict[str, re.Pattern[str]] = {}\n\n\n"
+            "def compiled(expression: str) -> re.Pattern[str]:\n"
+            "    if expression not in _patterns:\n"
+            "        _patterns[expression] = re.compile(expression)\n"
+            "    return _patterns[expression]\n\n\n"
+            "slugs = {}\n\n\n"
+            "def slug_of(title: str) -> str:\n    found = slugs.get(title)\n"
+            "    if found is None:\n        found = slugs[title] = title.lower()\n"
+            "    return found\n",
+            note="memo caches looked up by key before they are filled",
+        ),
     )
     bad: ClassVar[tuple[Case, ...]] = (
         Case.bad(
@@ -204,9 +241,17 @@ class MutableGlobalState(ModuleCheck):
         self.containers: dict[str, str] = {}  # name -> kind
         self.scopes: list[_Scope] = []
         self.reported: set[str] = set()
+        self.import_time: set[str] | frozenset[str] = frozenset()
 
     def visit_Module(self, node: cst.Module) -> None:
-        """Collect module-level names bound to mutable containers."""
+        """Collect module-level names bound to mutable containers.
+
+        Also learn which functions run at import time: those called in module-level code and
+        those used as decorators anywhere in the sample.
+        """
+        self.import_time = set(_import_time_calls(node)) | self.context.project.cached(
+            "schemas.decorator_names", lambda: decorator_names(self.context.project)
+        )
         for name, statement in module_bindings(node.body):
             value = getattr(statement, "value", None)
             if not isinstance(value, cst.BaseExpression) or isinstance(statement, cst.AugAssign):
@@ -247,6 +292,10 @@ class MutableGlobalState(ModuleCheck):
         kind = self._global_container(name)
         if kind is None or name is None or name.value in self.reported:
             return
+        if self.scopes[0].name in self.import_time:
+            return  # a registry filled while modules are imported, read afterwards
+        if _is_memo(name.value, self.scopes[-1].node):
+            return  # a memo cache: looked up by key before it is filled
         self.reported.add(name.value)
         self.report(
             node,
@@ -279,6 +328,52 @@ class MutableGlobalState(ModuleCheck):
         for target in [e.value for e in targets] if targets else [node.target]:
             if isinstance(target, cst.Subscript):
                 self._mutated(target, _root(target))
+
+
+def decorator_names(project: ProjectFacts) -> frozenset[str]:
+    """Last names of every decorator of the sample (``register`` for ``@hooks.register()``)."""
+    found: set[str] = set()
+    for tree in project.trees.values():
+        for item in walk(tree):
+            if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                for decorator in item.decorator_list:
+                    func = decorator.func if isinstance(decorator, ast.Call) else decorator
+                    name = ast_dotted(func)
+                    if name is not None:
+                        found.add(name.rsplit(".", 1)[-1])
+    return frozenset(found)
+
+
+def _import_time_calls(node: cst.CSTNode) -> Iterator[str]:
+    """Names of functions called by module-level code (outside every function body)."""
+    if isinstance(node, cst.Call):
+        func = node.func
+        if isinstance(func, cst.Name):
+            yield func.value
+        elif isinstance(func, cst.Attribute):
+            yield func.attr.value
+    for child in node.children:
+        if isinstance(node, cst.FunctionDef) and child is node.body:
+            continue
+        yield from _import_time_calls(child)
+
+
+def _is_memo(name: str, function: cst.FunctionDef) -> bool:
+    """Whether ``function`` looks ``name`` up by key (``key in name``, ``name.get(key)``)."""
+    return any(_key_lookups(function.body, name))
+
+
+def _key_lookups(node: cst.CSTNode, name: str) -> Iterator[bool]:
+    if isinstance(node, cst.ComparisonTarget) and isinstance(node.operator, cst.In | cst.NotIn):
+        comparator = node.comparator
+        if isinstance(comparator, cst.Name) and comparator.value == name:
+            yield True
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+        owner = node.func.value
+        if node.func.attr.value == "get" and isinstance(owner, cst.Name) and owner.value == name:
+            yield True
+    for child in node.children:
+        yield from _key_lookups(child, name)
 
 
 def _globals(node: cst.CSTNode) -> Iterator[cst.Global]:
