@@ -117,6 +117,22 @@ class LayerContract(ProjectCheck):
             hits=0,
             note="a by-domain layout; sqlalchemy exceptions are not query constructs",
         ),
+        Case(
+            files={
+                "app/routes/billing/controller_invoice_service.py": (
+                    "from fastapi import APIRouter, Depends, HTTPException\n\n"
+                    "from app.routes.shared.routers import AdminRouter\n"
+                    "from app.services.invoices import InvoiceService\n\n"
+                    "router = AdminRouter(prefix='/invoice-service')\n"
+                ),
+                "app/routes/shared/routers.py": (
+                    "from fastapi import APIRouter\n\n\nclass AdminRouter(APIRouter):\n    pass\n"
+                ),
+                "app/services/invoices.py": "class InvoiceService:\n    pass\n",
+            },
+            hits=0,
+            note="a controller under routes/ named after the service it exposes is a router",
+        ),
     )
     bad: ClassVar[tuple[Case, ...]] = (
         Case.bad(

@@ -78,13 +78,17 @@ def layer_of(path: str) -> Layer | None:
         (Layer.SERVICE, SERVICE_DIRS, SERVICE_STEMS, ("_service",)),
         (Layer.ROUTER, ROUTER_DIRS, ROUTER_STEMS, ("_router", "_routes", "_endpoints")),
     )
+    by_directory = next(
+        (layer for layer, dirs, _, _ in checks if any(d in dirs for d in directories)), None
+    )
     for layer, _, stems, suffixes in checks:
-        if stem in stems or stem.endswith(suffixes):
+        if stem in stems:
             return layer
-    for layer, dirs, _, _ in checks:
-        if any(directory in dirs for directory in directories):
-            return layer
-    return None
+        if stem.endswith(suffixes):
+            # ``routes/controller_user_service.py`` is a router: a layer directory outweighs a
+            # name suffix, which often names what the module serves rather than what it is.
+            return by_directory or layer
+    return by_directory
 
 
 def is_repository_path(path: str) -> bool:

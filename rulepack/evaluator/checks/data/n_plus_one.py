@@ -29,8 +29,38 @@ WRITES = frozenset({"insert", "update", "delete", "upsert"})
 WRITE_SQL = re.compile(r"^\s*(?:insert|update|delete|merge|upsert)\b", re.IGNORECASE)
 LAYER_NAME = re.compile(r"repo|repository|service|crud|dao", re.IGNORECASE)
 LAYER_WORDS = re.compile(r"repo|crud|dao", re.IGNORECASE)
+CONSTANT = re.compile(r"^_*[A-Z][A-Z0-9_]*$")
+CLASS_NAME = re.compile(r"^_*[A-Z][a-z0-9]+[A-Za-z0-9]*$")
 
 Comprehension = cst.ListComp | cst.SetComp | cst.GeneratorExp | cst.DictComp
+
+
+def is_fixed_iterable(node: cst.BaseExpression) -> bool:
+    """What a loop walks that no data makes longer: a literal, a constant, an Enum class.
+
+    ``for table in ('a', 'b')``, ``for name in REF_TABLES``, ``for reason in Reason`` (iterating
+    a class walks its Enum members) run a fixed number of times, so a query per item is not N+1.
+    """
+    if isinstance(node, cst.List | cst.Tuple | cst.Set):
+        return True
+    name = node.value if isinstance(node, cst.Name) else None
+    if isinstance(node, cst.Attribute):
+        name = node.attr.value
+    return name is not None and bool(CONSTANT.match(name) or CLASS_NAME.match(name))
+
+
+class _LastBinding(cst.CSTVisitor):
+    """The value last assigned to one name in a function."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+        self.value: cst.BaseExpression | None = None
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            if isinstance(target.target, cst.Name) and target.target.value == self.name:
+                self.value = node.value
 
 
 @dataclass(frozen=True)
@@ -99,6 +129,22 @@ class NPlusOne(ScopedCheck):
             note="a literal tuple, a batching while loop, a nested function",
         ),
         Case.good(
+            "from enum import Enum\n\nfrom sqlalchemy import select, update\n\n"
+            "AUDITED_TABLES = ['orders', 'invoices']\n\n\n"
+            "class Tier(str, Enum):\n    free = 'free'\n    paid = 'paid'\n\n\n"
+            "async def tier_counts(session: AsyncSession) -> dict[str, int]:\n"
+            "    counts = {}\n"
+            "    for tier in Tier:\n"
+            "        stmt = select(Account.id).where(Account.tier == tier)\n"
+            "        counts[tier] = await session.scalar(stmt)\n"
+            "    for name in AUDITED_TABLES:\n"
+            "        stmt = update(Base.metadata.tables[name]).values(owner_id=None)\n"
+            "        await session.execute(stmt)\n"
+            "    return counts\n",
+            path="app/repositories/accounts.py",
+            note="loops over an Enum class and a constant list; an update statement in a local",
+        ),
+        Case.good(
             "async def crawl(session, urls: list[str]) -> None:\n"
             "    for url in urls:\n        await session.get(url)\n"
             "        await session.get(f'{url}/next', timeout=5)\n",
@@ -160,9 +206,9 @@ class NPlusOne(ScopedCheck):
         return self.get_metadata(PositionProvider, node)
 
     def visit_For(self, node: cst.For) -> None:
-        """The body of a loop runs per item (unless it iterates over a literal)."""
-        literal = isinstance(node.iter, cst.List | cst.Tuple | cst.Set)
-        self.regions.append([] if literal else [Region(self._range(node.body), len(self.frames))])
+        """The body of a loop runs per item (unless it iterates over a fixed set)."""
+        bounded = is_fixed_iterable(node.iter)
+        self.regions.append([] if bounded else [Region(self._range(node.body), len(self.frames))])
 
     def leave_For(self, original_node: cst.For) -> None:
         """Leave the loop."""
@@ -251,7 +297,17 @@ class NPlusOne(ScopedCheck):
             return True
         if method not in READS or not (awaited or kind is Kind.SYNC_SESSION):
             return False
-        return not (method == "execute" and node.args and self._writes(node.args[0].value))
+        return not (
+            method == "execute" and node.args and self._writes(self._bound(node.args[0].value))
+        )
+
+    def _bound(self, statement: cst.BaseExpression) -> cst.BaseExpression:
+        """The value a local name was last bound to in the current function, else ``statement``."""
+        if not isinstance(statement, cst.Name) or not self.frames:
+            return statement
+        finder = _LastBinding(statement.value)
+        self.frames[-1].node.visit(finder)
+        return finder.value or statement
 
     @staticmethod
     def _writes(statement: cst.BaseExpression) -> bool:

@@ -60,6 +60,22 @@ def _once_called(tree: ast.Module) -> frozenset[str]:
     return frozenset(called)
 
 
+def _module_level_calls(tree: ast.Module) -> frozenset[str]:
+    """Names of functions the module calls at import time (``engine = make_engine(URL)``).
+
+    A factory whose result the module keeps in a global builds the shared pool once.
+    """
+    called: set[str] = set()
+    for statement in tree.body:
+        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            continue
+        for inner in ast.walk(statement):
+            if isinstance(inner, ast.Call):
+                called.add(last_name(ast_dotted(inner.func)))
+    called.discard("")
+    return frozenset(called)
+
+
 def _lifespan_arguments(tree: ast.Module) -> frozenset[str]:
     """Names passed as ``lifespan=`` or ``on_startup=[...]`` in the module."""
     names: set[str] = set()
@@ -116,6 +132,16 @@ class PerRequestPool(ScopedCheck):
             "        self._client = httpx.AsyncClient(headers={'Authorization': token})\n",
             note="a client owned by an object made once",
         ),
+        Case.good(
+            "from sqlalchemy import create_engine\nfrom sqlalchemy.orm import sessionmaker\n\n"
+            "from app.core.config import settings\n\n\n"
+            "def build_engine(url: str) -> object:\n"
+            "    return create_engine(url, pool_pre_ping=True)\n\n\n"
+            "engine = build_engine(settings.database_url)\n"
+            "SessionFactory = sessionmaker(bind=engine)\n",
+            path="app/db/session.py",
+            note="an engine factory the module calls once at import, keeping the engine global",
+        ),
         Case(
             files={
                 "tests/conftest.py": (
@@ -170,7 +196,9 @@ class PerRequestPool(ScopedCheck):
         super().__init__(context)
         tree = context.project.trees.get(context.path)
         self.once = (
-            _once_called(tree) | _lifespan_arguments(tree) if tree is not None else frozenset()
+            _once_called(tree) | _lifespan_arguments(tree) | _module_level_calls(tree)
+            if tree is not None
+            else frozenset()
         )
 
     @classmethod

@@ -10,18 +10,22 @@ attributes its methods bind (``self.session = session`` from a typed parameter).
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TypeGuard
 
 import libcst as cst
 
-from rulepack.evaluator.checks.base import ModuleCheck, ModuleContext
+from rulepack.evaluator.checks.ast_facts import ast_dotted, import_map
+from rulepack.evaluator.checks.base import ModuleCheck, ModuleContext, ProjectFacts
 from rulepack.evaluator.checks.data.kinds import SESSION_FACTORIES, SESSIONS, Kind
 from rulepack.evaluator.checks.data.resolve import Resolver
 from rulepack.evaluator.checks.data.shapes import of_cst
 from rulepack.evaluator.checks.facts import route_call
 from rulepack.evaluator.checks.sync_route_handler import is_route_owner
+
+WEB_FRAMEWORKS = frozenset({"fastapi", "starlette"})
 
 # Variable names that hold a database session by convention (used only where a check says so).
 SESSION_NAMES = frozenset({"session", "db", "db_session", "sess", "dbsession", "async_db"})
@@ -40,6 +44,40 @@ class Frame:
     node: cst.FunctionDef | cst.Lambda
     names: dict[str, Kind] = field(default_factory=dict)  # parameters and locals
     parameters: frozenset[str] = frozenset()
+
+
+def foreign_app(owner: str, project: ProjectFacts) -> bool:
+    """Whether ``owner`` (``pkg.bolt.app``) is built by another framework's class.
+
+    Only the name tells a FastAPI app from a Slack Bolt ``App`` or a Flask app used the same
+    way (``@app.action(...)``), so the module that defines ``owner`` is read: a module-level
+    ``app = App(...)`` whose class comes from a third-party package other than FastAPI or
+    Starlette makes its decorated functions listeners of that framework, not routes.
+    """
+    module_name, _, name = owner.rpartition(".")
+    return project.cached(
+        f"data.foreign-app.{owner}", lambda: _built_by_foreign_class(module_name, name, project)
+    )
+
+
+def _built_by_foreign_class(module_name: str, name: str, project: ProjectFacts) -> bool:
+    facts = next((m for m in project.modules if m.module == module_name), None)
+    tree = project.trees.get(facts.path) if facts is not None else None
+    if facts is None or tree is None:
+        return False
+    first_party = {module.module.split(".", 1)[0] for module in project.modules}
+    imports = import_map(tree, module_name)
+    for statement in tree.body:
+        if not (isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Call)):
+            continue
+        if not any(isinstance(t, ast.Name) and t.id == name for t in statement.targets):
+            continue
+        callee = ast_dotted(statement.value.func)
+        if callee is None or ("." not in callee and callee not in imports.names):
+            return False  # a class of this module
+        top = imports.resolve_dotted(callee).split(".", 1)[0]
+        return top not in first_party and top not in WEB_FRAMEWORKS
+    return False
 
 
 @dataclass
@@ -156,7 +194,11 @@ class ScopedCheck(ModuleCheck):
             if found is None:
                 continue
             owner = self.qualified(found[0])
-            if owner is not None and is_route_owner(owner, self.context.project):
+            if (
+                owner is not None
+                and is_route_owner(owner, self.context.project)
+                and not foreign_app(owner, self.context.project)
+            ):
                 return True
         return False
 

@@ -54,8 +54,11 @@ class SyncDatabaseDriver(ScopedCheck):
     ``Session(...)``,
     ``sqlite3.connect``, ``psycopg2.connect``, ``psycopg.connect``, ``pymysql.connect`` and
     ``MySQLdb.connect``, and parameters of route handlers or ``Depends`` dependencies typed as a
-    sync ``Session``. Calls inside ``async def`` are left to ``blocking-in-async``. A sample whose
-    route handlers are all plain ``def`` is a sync app, which the rule does not cover.
+    sync ``Session``. Calls inside ``async def`` are left to ``blocking-in-async``, and calls in
+    SQLAlchemy event listeners (``@event.listens_for``), which are always sync, are not reported;
+    functions decorated by another framework's app (a Slack Bolt ``App``) are no routes. A
+    sample whose route handlers are all plain ``def`` is a sync app, which the rule does not
+    cover.
 
     ## Why is this bad?
     A sync driver blocks the event loop for the length of every query, so one slow query stalls
@@ -110,6 +113,30 @@ class SyncDatabaseDriver(ScopedCheck):
             "    return await session.run_sync(_count)\n",
             note="a sync Session in a run_sync callback is not injected per request",
         ),
+        Case(
+            files={
+                "app/models/review.py": (
+                    "from fastapi import APIRouter\nfrom sqlalchemy import event\n"
+                    "from sqlalchemy.orm import Session\n\nrouter = APIRouter()\n\n\n"
+                    "@router.get('/reviews')\nasync def reviews() -> list[str]:\n"
+                    "    return []\n\n\n"
+                    "@event.listens_for(Review, 'after_insert')\n"
+                    "def bump_average(mapper: object, connection: object, target: Review)"
+                    " -> None:\n"
+                    "    session = Session(bind=connection)\n"
+                    "    recompute(session, target.book_id)\n"
+                ),
+                "app/chat/bot.py": "from slack_bolt import App\n\napp = App(token='x')\n",
+                "app/chat/listeners.py": (
+                    "from sqlalchemy.orm import Session\n\nfrom app.chat.bot import app\n\n\n"
+                    "@app.options('tag_search')\n"
+                    "def approve(ack: object, body: dict, db_session: Session) -> None:\n"
+                    "    ack()\n"
+                ),
+            },
+            hits=0,
+            note="a Session in a mapper event listener; a Slack Bolt listener's argument",
+        ),
     )
     bad: ClassVar[tuple[Case, ...]] = (
         Case(
@@ -155,6 +182,8 @@ class SyncDatabaseDriver(ScopedCheck):
         """Report sync engines, session factories, sessions and connections made outside async."""
         if self.in_async:
             return  # blocking-in-async reports these
+        if self._in_event_listener():
+            return  # SQLAlchemy calls listeners synchronously, with a sync Connection, always
         kind = self.resolver.match(dotted(node.func), CONSTRUCTOR_TARGETS)
         if kind not in ADVICE:
             return
@@ -164,6 +193,25 @@ class SyncDatabaseDriver(ScopedCheck):
                 return
         name = dotted(node.func) or "call"
         self.report(node, f"`{name}(...)` sets up a {kind.value} in an async app; {ADVICE[kind]}")
+
+    def _in_event_listener(self) -> bool:
+        """Inside a function registered with ``@event.listens_for(...)``.
+
+        Mapper and session events run synchronously even under ``AsyncSession`` (in its
+        greenlet, with a sync ``Connection``), so a ``Session(bind=connection)`` there is how
+        an async app writes from an event too.
+        """
+        for frame in self.frames:
+            node = frame.node
+            if isinstance(node, cst.FunctionDef) and any(
+                (
+                    dotted(d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator)
+                    or ""
+                ).endswith("listens_for")
+                for d in node.decorators
+            ):
+                return True
+        return False
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         """Report sync ``Session`` parameters of route handlers and ``Depends`` dependencies."""

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 import libcst as cst
 
-from rulepack.evaluator.checks.base import Case, ProjectFacts
+from rulepack.evaluator.checks.base import Case, ModuleContext, ProjectFacts
 from rulepack.evaluator.checks.common import imports_any
 from rulepack.evaluator.checks.data.layout import is_app_module
 from rulepack.evaluator.checks.data.resolve import Targets
@@ -38,11 +38,18 @@ def _module_name(node: cst.Attribute | cst.Name) -> str:
     return dotted(node) or ""
 
 
+# Submodules that hold helpers (auth objects, exception types), not the client itself.
+HELPER_SUBMODULES = frozenset({"auth", "exceptions", "structures", "status_codes", "util", "utils"})
+
+
 def _sync_library(module: str) -> str | None:
-    """The sync HTTP library a module path belongs to, if any."""
+    """The sync HTTP library a module path belongs to, if any (not its helper submodules)."""
     for library in SYNC_LIBRARIES:
-        if module == library or module.startswith(f"{library}."):
+        if module == library:
             return library
+        if module.startswith(f"{library}."):
+            helper = module.split(".")[1] in HELPER_SUBMODULES
+            return None if helper else library
     return None
 
 
@@ -51,7 +58,8 @@ class SyncHttpClient(ScopedCheck):
 
     ## What it does
     In application code (not tests, scripts or migrations), reports imports of ``requests``,
-    ``urllib3``, ``httplib2`` and ``pycurl``, constructions of ``httpx.Client``, and calls of
+    ``urllib3``, ``httplib2`` and ``pycurl`` (once per library and module; not helper
+    submodules such as ``requests.auth``), constructions of ``httpx.Client``, and calls of
     ``urllib.request.urlopen/urlretrieve/build_opener`` and httpx's sync module functions
     (``httpx.get(...)``); ``urlopen`` and ``httpx.get`` only outside ``async def``, where ruff's
     ``ASYNC210`` does not see them. ``urllib.request`` helpers that make no request
@@ -91,6 +99,12 @@ class SyncHttpClient(ScopedCheck):
             hits=0,
             note="tests and scripts may use sync clients",
         ),
+        Case.good(
+            "from requests.auth import HTTPBasicAuth\nfrom requests.exceptions import HTTPError\n\n"
+            "AUTH_TYPES = (HTTPBasicAuth,)\nRETRYABLE = (HTTPError,)\n",
+            path="app/integrations/errors.py",
+            note="helper submodules (auth objects, exception types) send nothing",
+        ),
     )
     bad: ClassVar[tuple[Case, ...]] = (
         Case.bad(
@@ -110,6 +124,11 @@ class SyncHttpClient(ScopedCheck):
             note="urllib.request two ways, urllib3, an aliased httpx.Client and httpx.post",
         ),
     )
+
+    def __init__(self, context: ModuleContext) -> None:
+        """Start with no library reported."""
+        super().__init__(context)
+        self.reported: set[str] = set()
 
     @classmethod
     def applies(cls, facts: ModuleFacts, project: ProjectFacts) -> bool:
@@ -135,6 +154,9 @@ class SyncHttpClient(ScopedCheck):
             self._import(node, library)
 
     def _import(self, node: cst.CSTNode, library: str) -> None:
+        if library in self.reported:
+            return  # one finding per library and module: the module's use of it
+        self.reported.add(library)
         self.report(
             node,
             f"`{library}` is a sync HTTP client; call other services with a shared "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import re
 from typing import ClassVar
 
@@ -28,6 +29,23 @@ SERVICE_STEM = re.compile(
 # (``Exception`` itself is ruff TRY002's).
 GENERIC_ERRORS = frozenset({"ValueError", "RuntimeError", "LookupError", "KeyError"})
 VALIDATOR_DECORATORS = frozenset({"validator", "field_validator", "model_validator"})
+# Builtins an argument check uses on the parameter (``isinstance(x, int)``, ``len(x)``, None).
+CHECK_BUILTINS = frozenset(dir(builtins))
+
+
+class _Names(cst.CSTVisitor):
+    """The root names a condition reads (``a`` of ``a.b``, ``f`` and ``x`` of ``f(x)``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.names.add(node.value)
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        node.value.visit(self)
+        return False
 
 
 def is_service_path(path: str) -> bool:
@@ -45,7 +63,9 @@ class DomainExceptions(ModuleCheck):
     ``raise HTTPException(...)`` (FastAPI's, Starlette's or a subclass of the sample) and
     ``raise ValueError/RuntimeError/LookupError/KeyError(...)`` in functions that are not route
     handlers, FastAPI dependencies (a parameter with ``Depends``/``Header``/... or a ``Request``),
-    validators or dunder methods. In every non-test module it finds exception classes whose name
+    validators or dunder methods; a ``ValueError`` guarded by a test of the function's own
+    parameters only (``if template is None``) is an argument check, not a domain failure. In
+    every non-test module it finds exception classes whose name
     does not end in ``Error`` when ruff N818 cannot see it: N818 only looks at classes whose
     direct base is named ``...Exception``, so ``class TaskLimitExceeded(AppError)`` or
     ``class Timeout(ConnectionError)`` are reported here. ``raise Exception(...)`` is TRY002's.
@@ -113,6 +133,17 @@ class DomainExceptions(ModuleCheck):
             path="tests/services/test_users.py",
             note="tests are not checked",
         ),
+        Case.good(
+            "class ReportService:\n"
+            "    def render(self, template: str | None = None, width: int = 80) -> str:\n"
+            "        if template is None:\n"
+            "            raise ValueError('render() needs a template')\n"
+            "        if not isinstance(width, int) or width < 10:\n"
+            "            raise ValueError('width must be an int of at least 10')\n"
+            "        return self._fill(template, width)\n",
+            path="app/services/report_service.py",
+            note="ValueError guarding the function's own arguments (Python's contract)",
+        ),
     )
     bad: ClassVar[tuple[Case, ...]] = (
         Case.bad(
@@ -129,12 +160,14 @@ class DomainExceptions(ModuleCheck):
             "    async def cancel(self, order_id: int) -> None:\n"
             "        order = await self.repo.get(order_id)\n"
             "        if order is None:\n"
-            "            raise LookupError(f'order {order_id}')\n\n"
+            "            raise LookupError(f'order {order_id}')\n"
+            "        if order_id < 0 or order.locked:\n"
+            "            raise ValueError('locked')\n\n"
             "        def check() -> None:\n"
             "            if order.shipped:\n"
             "                raise ValueError('already shipped')\n\n"
             "        check()\n",
-            hits=2,
+            hits=3,
             path="app/orders/order_service.py",
             note="builtin errors in a class-based service and in a nested function",
         ),
@@ -177,6 +210,8 @@ class DomainExceptions(ModuleCheck):
         self.service = is_service_path(context.path)
         self.http = HttpClasses.of(context.project) if self.service else None
         self.exempt: list[bool] = []  # per enclosing function: may it raise HTTP errors?
+        self.parameters: list[frozenset[str]] = []  # per enclosing function
+        self.tests: list[cst.BaseExpression] = []  # conditions of the enclosing ``if``s
         self.exceptions: frozenset[str] | None = None  # the sample's exception classes, lazily
         self.class_depth = 0
 
@@ -196,11 +231,43 @@ class DomainExceptions(ModuleCheck):
             or any(self._is_validator(decorator) for decorator in node.decorators)
         )
         self.exempt.append(exempt)
+        params = node.params
+        self.parameters.append(
+            frozenset(
+                param.name.value
+                for param in (*params.posonly_params, *params.params, *params.kwonly_params)
+            )
+            - {"self", "cls"}
+        )
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         """Leave the function."""
         del original_node
         self.exempt.pop()
+        self.parameters.pop()
+
+    def visit_If(self, node: cst.If) -> None:
+        """Enter a condition."""
+        self.tests.append(node.test)
+
+    def leave_If(self, original_node: cst.If) -> None:
+        """Leave the condition."""
+        del original_node
+        self.tests.pop()
+
+    def _checks_argument(self) -> bool:
+        """Whether the innermost ``if`` tests only the function's own parameters.
+
+        ``if template is None: raise ValueError(...)`` guards the function's contract; Python's
+        convention for a bad argument is ``ValueError``/``TypeError``, a caller's bug rather
+        than a domain failure.
+        """
+        if not self.tests or not self.parameters:
+            return False
+        collector = _Names()
+        self.tests[-1].visit(collector)
+        names = collector.names - CHECK_BUILTINS
+        return bool(names) and names <= self.parameters[-1]
 
     @staticmethod
     def _is_validator(decorator: cst.Decorator) -> bool:
@@ -226,6 +293,8 @@ class DomainExceptions(ModuleCheck):
             )
             return
         builtin = builtin_name(raised, imports)
+        if builtin == "ValueError" and self._checks_argument():
+            return
         if builtin in GENERIC_ERRORS:
             self.report(
                 node,

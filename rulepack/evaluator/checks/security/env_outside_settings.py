@@ -8,6 +8,7 @@ import libcst as cst
 
 from rulepack.evaluator.checks.base import Case, ModuleCheck, ModuleContext, ProjectFacts
 from rulepack.evaluator.checks.common import is_test_path
+from rulepack.evaluator.checks.data.layout import is_script_path
 from rulepack.evaluator.checks.facts import ModuleFacts
 from rulepack.evaluator.checks.security.settings import (
     SETTINGS_MODULE_PARAM,
@@ -70,9 +71,30 @@ class EnvOutsideSettings(ModuleCheck):
                     "    subprocess.run(['alembic', 'upgrade', 'head'], env={**os.environ})\n"
                 ),
                 "tests/conftest.py": "import os\n\nDB = os.getenv('TEST_DB', 'sqlite://')\n",
+                "app/scripts/healthcheck.py": (
+                    "import os\n\nimport httpx\n\n\ndef main() -> None:\n"
+                    "    port = os.getenv('API_PORT', '8000')\n"
+                    "    httpx.get(f'http://127.0.0.1:{port}/health')\n"
+                ),
             },
             hits=0,
-            note="the configured settings path, writes, passing the environment on, tests",
+            note="the configured settings path, writes, passing the environment on, tests, scripts",
+        ),
+        Case(
+            files={
+                "pantry/core/settings.py": (
+                    "from pydantic_settings import BaseSettings\n\n\n"
+                    "class PantrySettings(BaseSettings):\n    data_dir: str = '/data'\n"
+                ),
+                "pantry/core/config.py": (
+                    "import os\n\nfrom pantry.core.settings import PantrySettings\n\n"
+                    "PRODUCTION = os.getenv('PRODUCTION', 'true') == 'true'\n\n\n"
+                    "def get_settings() -> PantrySettings:\n"
+                    "    return PantrySettings(data_dir=os.getenv('DATA_DIR', '/data'))\n"
+                ),
+            },
+            hits=0,
+            note="the default settings path under a package not named app",
         ),
     )
     bad: ClassVar[tuple[Case, ...]] = (
@@ -119,9 +141,9 @@ class EnvOutsideSettings(ModuleCheck):
 
     @classmethod
     def applies(cls, facts: ModuleFacts, project: ProjectFacts) -> bool:
-        """Every module except tests."""
+        """Every module except tests and standalone scripts (``scripts/``, ``bin/``)."""
         del project
-        return not is_test_path(facts.path)
+        return not (is_test_path(facts.path) or is_script_path(facts.path))
 
     def visit_Assign(self, node: cst.Assign) -> None:
         """Remember environment writes."""

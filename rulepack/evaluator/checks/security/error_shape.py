@@ -8,6 +8,7 @@ and dictionaries with an ``error`` key returned by routes.
 from __future__ import annotations
 
 import ast
+import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -34,6 +35,9 @@ from rulepack.evaluator.checks.sync_route_handler import is_route_owner
 
 Shape = frozenset[str]
 ERROR_KEYS = frozenset({"error", "errors"})
+APP_CLASSES = frozenset({"FastAPI", "Starlette"})
+# Names of modules that serve probes and metrics rather than the API.
+SIDE_APP_NAME = re.compile(r"(^|_)(health|healthz?|healthcheck|probes?|metrics|monitoring)($|_)")
 STRING_BUILDERS = frozenset({"str", "repr", "format"})
 
 
@@ -181,7 +185,9 @@ class ErrorShape(ProjectCheck):
     with an ``error``/``errors`` key returned by route handlers. Bodies that are not dict
     literals (``ErrorResponse(...).model_dump()``) have no known shape and are skipped. Two
     shapes agree when one's keys include the other's (``{"detail"}`` and ``{"detail",
-    "code"}``); each body whose keys disagree with the most common shape is reported.
+    "code"}``); each body whose keys disagree with the most common shape is reported. A module
+    that builds its own small app for health checks or metrics (``worker/_health.py`` with a
+    ``Starlette(...)`` beside the API's ``FastAPI()``) is not part of the API and is skipped.
 
     ## Why is this bad?
     Clients parse errors with one code path only when every endpoint and handler returns the
@@ -246,6 +252,33 @@ class ErrorShape(ProjectCheck):
             },
             hits=0,
             note="a handler for HTTPException reshapes its details",
+        ),
+        Case(
+            files={
+                "app/main.py": (
+                    "from fastapi import FastAPI, HTTPException\n\napp = FastAPI()\n\n\n"
+                    "@app.get('/orders/{order_id}')\nasync def order(order_id: int) -> dict[str,"
+                    " int]:\n"
+                    "    if order_id < 0:\n        raise HTTPException(404, detail='No order')\n"
+                    "    return {'id': order_id}\n\n\n"
+                    "@app.delete('/orders/{order_id}')\nasync def cancel(order_id: int) -> None:\n"
+                    "    raise HTTPException(409, detail='Already shipped')\n"
+                ),
+                "app/jobs/_probes.py": (
+                    "from starlette.applications import Starlette\n"
+                    "from starlette.responses import JSONResponse\n"
+                    "from starlette.routing import Route\n\n\n"
+                    "async def queue_depth(request: object) -> JSONResponse:\n"
+                    "    if await backlog() > 100:\n"
+                    "        return JSONResponse({'status': 'error', 'backlog': 101},"
+                    " status_code=503)\n"
+                    "    return JSONResponse({'status': 'ok'})\n\n\n"
+                    "def build_probe_app() -> Starlette:\n"
+                    "    return Starlette(routes=[Route('/queue', queue_depth)])\n"
+                ),
+            },
+            hits=0,
+            note="a worker's own probe app answers load balancers, not API clients",
         ),
     )
     bad: ClassVar[tuple[Case, ...]] = (
@@ -336,9 +369,10 @@ class ErrorShape(ProjectCheck):
     def _collect(self) -> list[_Occurrence]:
         classes = self._classes()
         found: list[_Occurrence] = []
+        side_apps = self._side_apps()
         for module in self.project.modules:
             tree = self.project.trees.get(module.path)
-            if tree is None or is_test_path(module.path):
+            if tree is None or is_test_path(module.path) or module.path in side_apps:
                 continue
             routes = frozenset(
                 (route.function, route.span.line)
@@ -349,6 +383,32 @@ class ErrorShape(ProjectCheck):
             collector.visit(tree)
             found.extend(collector.found)
         return found
+
+    def _side_apps(self) -> frozenset[str]:
+        """Modules that build a health or metrics app of their own beside the API.
+
+        A second small ``FastAPI``/``Starlette`` app for probes (``worker/health.py``) answers
+        load balancers, not API clients, so its bodies are not part of the API's error shape.
+        """
+        building = [
+            path
+            for path, tree in self.project.trees.items()
+            if any(
+                isinstance(node, ast.Call)
+                and (ast_dotted(node.func) or "").rsplit(".", 1)[-1] in APP_CLASSES
+                for node in ast.walk(tree)
+            )
+        ]
+        if len(building) < 2:
+            return frozenset()
+        return frozenset(
+            path
+            for path in building
+            if any(
+                SIDE_APP_NAME.search(part.removesuffix(".py").lstrip("_"))
+                for part in path.split("/")
+            )
+        )
 
     def _classes(self) -> _Classes:
         """Index the HTTP classes and the registered exception handlers."""

@@ -171,7 +171,8 @@ class ExceptionHandlers(ProjectCheck):
     that non-route code catches and deals with (without re-raising) counts as handled, and so
     does everything when a handler for ``Exception`` exists. Handlers are matched by qualified
     name, or by class name when a package re-exports the class. Raises inside Pydantic
-    validators do not count (Pydantic turns their errors into a 422).
+    validators do not count (Pydantic turns their errors into a 422). An exception that a route
+    catches is reported once, at that catch, not again where the class is defined.
 
     ## Why is this bad?
     Without a handler a domain error escapes as a bare 500, or every route repeats the same
@@ -344,8 +345,9 @@ class ExceptionHandlers(ProjectCheck):
                     "async def add() -> None:\n    raise QuotaError\n"
                 ),
             },
-            hits=2,
-            note="raised without a handler, and caught in a class-based route method",
+            hits=1,
+            note="caught in a class-based route method to translate it by hand (reported once, "
+            "at the catch)",
         ),
     )
 
@@ -366,7 +368,11 @@ class ExceptionHandlers(ProjectCheck):
             frozenset(scan.caught),
             {fact.name: fact.bases for module in self.project.modules for fact in module.classes},
         )
+        # An exception a route catches is reported once, at the catch that translates it.
+        caught_by_routes = {catch[0] for catch in scan.route_catches}
         for name, (path, span) in custom.items():
+            if name in caught_by_routes:
+                continue
             if name in scan.raised and not coverage.covers(name):
                 where, line = scan.raised[name]
                 short = name.rsplit(".", 1)[-1]

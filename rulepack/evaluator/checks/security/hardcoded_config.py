@@ -9,6 +9,7 @@ import libcst as cst
 
 from rulepack.evaluator.checks.base import Case, ModuleCheck, ModuleContext, ProjectFacts
 from rulepack.evaluator.checks.common import is_test_path
+from rulepack.evaluator.checks.data.layout import is_script_path
 from rulepack.evaluator.checks.facts import ModuleFacts
 from rulepack.evaluator.checks.imports import dotted
 from rulepack.evaluator.checks.security.settings import SETTINGS_MODULE_PARAM, is_settings_module
@@ -60,6 +61,12 @@ REFERENCE_HOSTS = (
     "stackoverflow.com",
 )
 TEST_HOSTS = frozenset({"test", "testserver", "testclient"})  # in-process test clients
+# RFC 2606/6761 names reserved for examples and placeholders: never a real service.
+EXAMPLE_HOSTS = ("example.com", "example.org", "example.net", ".example", ".invalid", ".test")
+# Names whose values are identifiers that look like URLs (OAuth scopes, audiences, namespaces).
+IDENTIFIER_NAME = re.compile(r"(^|_)(scopes?|audiences?|aud|namespaces?|issuer_id)($|_)", re.I)
+# Classes that are configuration models: their field defaults are the settings themselves.
+CONFIG_CLASS = re.compile(r"(Config|Configuration|Settings|Options)$")
 STATIC_ASSET = re.compile(
     r"\.(js|mjs|css|png|ico|svg|jpe?g|gif|webp|woff2?|ttf|map)$", re.IGNORECASE
 )
@@ -86,6 +93,8 @@ def is_reference(url: str) -> bool:
     host = host.split(":", 1)[0].lower()
     if host in TEST_HOSTS or host.startswith("docs.") or host.endswith(REFERENCE_HOSTS):
         return True
+    if host.endswith(EXAMPLE_HOSTS):
+        return True
     path = path.split("?", 1)[0].split("#", 1)[0]
     segments = set(path.lower().split("/"))
     return bool(STATIC_ASSET.search(path)) or bool(segments & IDENTIFIER_SEGMENTS)
@@ -104,14 +113,17 @@ class HardcodedConfig(ModuleCheck):
     Outside the settings module (one defining a ``BaseSettings`` subclass, or the
     ``settings_module`` path) and tests, finds string literals that are a whole DSN
     (``postgresql+asyncpg://...``, ``sqlite+aiosqlite://``, ``redis://...``), a URL with a host
-    (``https://api.example.com/...``, also as the literal start of an f-string), or a
+    (``https://api.vendor.io/...``, also as the literal start of an f-string), or a
     ``host:port`` pair (``localhost:9092``); ``host=``/``port=`` keyword arguments given a
     literal; and module constants named ``*_HOST``/``*_SERVER``/``*_PORT`` bound to one.
     Docstrings, messages made of several literals, descriptions and examples
     (``description=``, ``examples=``, ``Doc(...)``, ``contact=``), references (specification
     and documentation hosts, static assets such as ``.js``/``.css``/``.png``, schema ids), test
     hosts (``http://testserver``), literals that string methods or comparisons test
-    (``url.startswith("redis://")``) and ``"0.0.0.0"`` (ruff S104's) are not reported.
+    (``url.startswith("redis://")``), ``"0.0.0.0"`` (ruff S104's), reserved placeholder hosts
+    (``example.com``, ``*.test``), identifiers bound to ``scopes``/``audience`` names (OAuth
+    scopes are URLs) and field defaults of configuration models (classes named ``...Config``,
+    ``...Configuration``, ``...Settings``, ``...Options``) are not reported.
 
     ## Why is this bad?
     Hardcoded values differ between environments and force code changes to deploy; settings
@@ -174,6 +186,22 @@ class HardcodedConfig(ModuleCheck):
             "    return url\n",
             note="schema ids, docs links and messages, static assets, test hosts, URL tests",
         ),
+        Case.good(
+            "from pydantic import BaseModel, Field\n\n\n"
+            "class CalendarOptions(BaseModel):\n"
+            "    api_url: str = Field('https://calendar.vendor.io/v3', title='API URL')\n\n\n"
+            "class CalendarPlugin:\n"
+            "    def __init__(self) -> None:\n"
+            "        self.scopes = ['https://www.vendorapis.com/auth/calendar.readonly']\n\n"
+            "    def parse(self, html: str, url: str | None) -> object:\n"
+            "        return scrape(html, base_url=url or 'https://example.com')\n\n\n"
+            "def connect(tenant: str, scope: str = 'https://graph.vendor.io/.default') -> None:\n"
+            "    pass\n\n\n"
+            "def grant(flow: object) -> object:\n"
+            "    return flow.start(scope='https://www.vendorapis.com/auth/calendar')\n",
+            path="app/plugins/calendar.py",
+            note="a configuration model's default, OAuth scopes, a reserved placeholder host",
+        ),
     )
     bad: ClassVar[tuple[Case, ...]] = (
         Case.bad(
@@ -189,7 +217,7 @@ class HardcodedConfig(ModuleCheck):
         Case.bad(
             "import requests\n\nMAIL_SERVER = 'smtp.example.com'\nMAIL_PORT = 587\n\n\n"
             "def notify(path: str, user_id: int) -> bool:\n"
-            "    requests.post('https://api.mailservice.example.com/send', timeout=5)\n"
+            "    requests.post('https://api.mailservice.io/send', timeout=5)\n"
             "    resp = requests.post(f'http://warehouse.internal:8080/{path}', timeout=5)\n"
             "    return resp.ok\n",
             hits=4,
@@ -216,9 +244,9 @@ class HardcodedConfig(ModuleCheck):
 
     @classmethod
     def applies(cls, facts: ModuleFacts, project: ProjectFacts) -> bool:
-        """Every module except tests."""
+        """Every module except tests and standalone scripts (``scripts/``, ``bin/``)."""
         del project
-        return not is_test_path(facts.path)
+        return not (is_test_path(facts.path) or is_script_path(facts.path))
 
     def visit_Expr(self, node: cst.Expr) -> None:
         """Docstrings and bare strings are documentation."""
@@ -251,7 +279,7 @@ class HardcodedConfig(ModuleCheck):
     def visit_Arg(self, node: cst.Arg) -> None:
         """Enter documentation arguments; check ``host=``/``port=`` literals."""
         name = node.keyword.value if node.keyword is not None else None
-        if name in DOC_KEYWORDS:
+        if name in DOC_KEYWORDS or (name is not None and IDENTIFIER_NAME.search(name)):
             self.quiet += 1
         elif name in {"host", "port"} and not self.quiet:
             self._keyword(name, node.value)
@@ -259,7 +287,9 @@ class HardcodedConfig(ModuleCheck):
     def leave_Arg(self, original_node: cst.Arg) -> None:
         """Leave the argument."""
         keyword = original_node.keyword
-        if keyword is not None and keyword.value in DOC_KEYWORDS:
+        if keyword is not None and (
+            keyword.value in DOC_KEYWORDS or IDENTIFIER_NAME.search(keyword.value)
+        ):
             self.quiet -= 1
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -295,11 +325,43 @@ class HardcodedConfig(ModuleCheck):
             if isinstance(text, str) and text not in ALL_INTERFACES and HOSTNAME.match(text):
                 self._report(value, f"host `{text}`")
 
+    def visit_Param(self, node: cst.Param) -> None:
+        """``scope="https://graph.vendor.com/.default"``: a parameter default that names."""
+        self.quiet += bool(IDENTIFIER_NAME.search(node.name.value))
+
+    def leave_Param(self, original_node: cst.Param) -> None:
+        """Leave the parameter."""
+        self.quiet -= bool(IDENTIFIER_NAME.search(original_node.name.value))
+
     def visit_Assign(self, node: cst.Assign) -> None:
-        """Module constants named ``*_HOST``/``*_SERVER``/``*_PORT``."""
+        """Module constants named ``*_HOST``/``*_SERVER``/``*_PORT``; enter scope lists."""
         for target in iter_targets(node):
             if isinstance(target, cst.Name):
                 self._constant(target.value, node.value)
+        self.quiet += self._names_identifiers(node)
+
+    def leave_Assign(self, original_node: cst.Assign) -> None:
+        """Leave the assignment."""
+        self.quiet -= self._names_identifiers(original_node)
+
+    @staticmethod
+    def _names_identifiers(node: cst.Assign) -> bool:
+        """``self.scopes = ["https://www.googleapis.com/auth/..."]``: identifiers, not endpoints."""
+        for target in iter_targets(node):
+            name = target.value if isinstance(target, cst.Name) else None
+            if isinstance(target, cst.Attribute):
+                name = target.attr.value
+            if name is not None and IDENTIFIER_NAME.search(name):
+                return True
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        """Configuration models (``class PagerDutyConfiguration(BaseModel)``) declare settings."""
+        self.quiet += bool(CONFIG_CLASS.search(node.name.value))
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        """Leave the class."""
+        self.quiet -= bool(CONFIG_CLASS.search(original_node.name.value))
 
     def _constant(self, name: str, value: cst.BaseExpression) -> None:
         if PORT_CONSTANT.search(name) and isinstance(value, cst.Integer):

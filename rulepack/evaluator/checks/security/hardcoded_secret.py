@@ -1,4 +1,9 @@
-"""hardcoded-secret: secrets in code that ruff S105-S107 miss, and insecure settings fields."""
+"""hardcoded-secret: secrets written in code, and insecure settings fields.
+
+This check owns the judgement ruff's S105-S107 make by name alone: ruff reports any literal
+bound to a ``token``/``password`` name (``token_type = "bearer"``, route paths, test fixtures)
+and has no way to tell a label from a secret, so the pack binds this check instead.
+"""
 
 from __future__ import annotations
 
@@ -14,19 +19,17 @@ from rulepack.evaluator.checks.security.settings import settings_classes
 from rulepack.evaluator.checks.security.support import iter_targets, names_in
 
 SECRET_NAME = re.compile(
-    r"secret|token|api_?key|apikey|private_?key|passw(or)?d|credential|signing_?key|access_?key",
+    r"secret|token|api_?key|apikey|private_?key|passw(or)?d|(^|_)pwd($|_)|passphrase|credential"
+    r"|signing_?key|access_?key",
     re.IGNORECASE,
-)
-# ruff's S105-S107 pattern: names it already reports for literal assignments, arguments, defaults.
-RUFF_SECRET_NAME = re.compile(
-    r"(^|_)(pas+wo?r?d|pass(phrase)?|pwd|token|secrete?)($|_)", re.IGNORECASE
 )
 # Names that hold something about a secret (where it comes from, its type), not the secret.
 NOT_A_SECRET = re.compile(
     r"(^|_)(names?|headers?|env|var|field|prefix|suffix|url|uri|path|file|type|algorithms?|alg"
     r"|param|cookie|query|len|length|expires?|expiry|ttl|minutes|seconds|hours|days|scheme"
     r"|location|ids?|endpoint|pattern|regex|format|label|help|description|message|msg"
-    r"|template|mode|version|kind|policy|strategy|min|max|size|count|ttl_seconds)$",
+    r"|template|mode|version|kind|policy|strategy|min|max|size|count|ttl_seconds"
+    r"|exclude|include|whitelist|allowlist|blacklist|denylist|paths|routes|prefixes)$",
     re.IGNORECASE,
 )
 CREDENTIAL_URL = re.compile(r"^[a-z][a-z0-9+.\-]*://[^/\s:@]*:(?P<password>[^/\s@]+)@\S+$")
@@ -39,6 +42,7 @@ JWT_CALLS = frozenset(
     | {"jose.jwt.encode", "jose.jwt.decode"}
 )
 SECRET_TYPES = ("SecretStr", "SecretBytes", "Secret")
+CONTAINERS = frozenset({"list", "List", "set", "Set", "tuple", "Tuple", "dict", "Dict", "Sequence"})
 
 
 def literal_text(node: cst.BaseExpression | None) -> str | None:
@@ -82,16 +86,18 @@ def credential_url(value: str) -> bool:
 
 
 class HardcodedSecret(ModuleCheck):
-    """Secrets written in code, beyond what ruff S105-S107 report.
+    """Secrets written in code (what ruff's S105-S107 look for, judged by value as well as name).
 
     ## What it does
     Finds string literals that look like secrets (no spaces, not a label such as ``"api_key"``,
     an environment variable name, a path or a placeholder) bound to names matching
     ``secret|token|api_key|private_key|password|credential|signing_key|access_key`` (any case;
-    not ``..._url``, ``..._header``, ``..._env``, ``..._type`` ...) when ruff's S105-S107 name
-    pattern does not already match: module- and class-level assignments, attribute assignments
-    (``stripe.api_key = "sk_live_..."``), keyword arguments, parameter defaults and
-    ``os.getenv("API_KEY", "<fallback>")`` fallbacks. It also
+    not ``..._url``, ``..._header``, ``..._env``, ``..._type``, ``..._prefix`` ...): assignments
+    at any level, attribute assignments (``stripe.api_key = "sk_live_..."``), keyword arguments,
+    parameter defaults and ``os.getenv("API_KEY", "<fallback>")`` fallbacks. Token types
+    (``token_type = "bearer"``), labels and column names (``PK_TOKEN = "token"``), route paths
+    and messages are not secrets; test modules (``tests/``, ``conftest.py``) hold fixture
+    credentials on purpose and are not checked. It also
     finds URLs with a literal ``user:password@`` anywhere, ``jwt.encode``/``jwt.decode`` given a
     literal key, and fields of ``BaseSettings`` classes with secret names that have a default
     value or are plain ``str`` instead of ``SecretStr``.
@@ -113,6 +119,8 @@ class HardcodedSecret(ModuleCheck):
             "    database_url: SecretStr = Field(\n"
             "        description='Async DSN, e.g. postgresql+asyncpg://user:pass@host/db'\n    )\n"
             "    api_key: SecretStr | None = None\n"
+            "    token_path_exclude: list[str] = ['/api/v1/auth/login']\n"
+            "    TOKEN_AUDIENCES: list[str] = []\n"
             "    access_token_expire_minutes: int = 30\n"
             "    jwt_algorithm: str = 'HS256'\n"
             "    token_url: str = '/api/v1/auth/token'\n",
@@ -134,6 +142,30 @@ class HardcodedSecret(ModuleCheck):
             note="header and variable names, tokenUrl, labels, env lookups, a template DSN",
         ),
         Case.good(
+            "from pydantic import BaseModel\n\n"
+            "AUTH_SCHEME_PREFIX = 'Token'\nLOOKUP_KEY_TOKEN = 'token'\n"
+            "EXPIRED_TOKEN = 'token has expired'\n"
+            "reset_password_route = '/api/users/reset-password'\n\n\n"
+            "class AccessToken(BaseModel):\n"
+            "    access_token: str\n    token_type: str = 'bearer'\n\n\n"
+            "def issue(subject: str) -> AccessToken:\n"
+            "    token_type = 'bearer'\n"
+            "    return AccessToken(access_token=sign(subject), token_type=token_type)\n",
+            path="app/auth/tokens.py",
+            note="OAuth2 token types, a header prefix, a lookup key, a message and a route path",
+        ),
+        Case(
+            files={
+                "tests/test_users.py": (
+                    "async def test_login(client: object) -> None:\n"
+                    "    await make_user(email='a@example.org', password='s3cret-pw')\n"
+                ),
+                "backend/conftest.py": "FIXTURE_PASSWORD = '123456'\n",
+            },
+            hits=0,
+            note="fixture credentials in tests and in a conftest at the project root",
+        ),
+        Case.good(
             "STRIPE_API_KEY = 'sk_test_fake'\n",
             path="tests/conftest.py",
             note="test modules are not checked",
@@ -144,7 +176,15 @@ class HardcodedSecret(ModuleCheck):
             "SECRET_KEY = '9f2c1e7a0b6d4c3e8f5a2b1c'\nSTRIPE_API_KEY = 'sk_live_51HxYz'\n\n\n"
             "def connect(user: str = 'app', password: str = 'hunter2') -> Connection:\n"
             "    return Connection(user=user, password=password)\n",
-            note="SECRET_KEY and password= are ruff's; STRIPE_API_KEY is this check's",
+            hits=3,
+            note="a secret constant, an API key constant and a password parameter default",
+        ),
+        Case.bad(
+            "def bootstrap_admin() -> None:\n"
+            "    admin_password = 'Adm1n!2024'\n"
+            "    create_admin(email='root@example.org', password=admin_password)\n",
+            path="app/services/bootstrap.py",
+            note="a password literal in a local variable",
         ),
         Case.bad(
             "from pydantic_settings import BaseSettings\n\n\n"
@@ -240,9 +280,8 @@ class HardcodedSecret(ModuleCheck):
 
     def _check_target(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
         if isinstance(target, cst.Name):
-            if self.scopes and self.scopes[-1] == "function":
-                return  # local variables: S105 covers the password-like ones
-            self._check_binding(target.value, value, target, "constant")
+            local = bool(self.scopes) and self.scopes[-1] == "function"
+            self._check_binding(target.value, value, target, "variable" if local else "constant")
         elif isinstance(target, cst.Attribute):
             self._check_binding(target.attr.value, value, target, "attribute")
 
@@ -256,7 +295,7 @@ class HardcodedSecret(ModuleCheck):
         text = literal_text(value)
         if text is None or where is None or credential_url(text):
             return  # credentials in URLs are reported by visit_SimpleString
-        if RUFF_SECRET_NAME.search(name) or not is_secret_name(name):  # ruff's, or no secret
+        if not is_secret_name(name):
             return
         if looks_like_secret(text):
             self.report(
@@ -286,6 +325,8 @@ class HardcodedSecret(ModuleCheck):
             )
             return
         names = [part.rsplit(".", 1)[-1] for part in names_in(annotation)]
+        if any(part in CONTAINERS for part in names):
+            return  # a list or mapping of values (paths, ids), not one secret
         if any(part in {"str", "bytes"} for part in names) and not any(
             part.startswith(SECRET_TYPES) for part in names
         ):

@@ -158,6 +158,10 @@ class _Scanner(ast.NodeVisitor):
             and _is_authorization(node.args[0])
         ):
             self._manual(node)
+            # ``headers.get("Authorization", headers.get("authorization"))`` is one read: its
+            # fallback argument is not reported again.
+            self.visit(func)
+            return
         self.generic_visit(node)
 
     def _manual(self, node: ast.expr | ast.arg) -> None:
@@ -304,13 +308,18 @@ class Oauth2Scheme(ProjectCheck):
                     "async def admin_only(request: Request) -> None:\n"
                     "    token = request.headers['Authorization'].split()[1]\n"
                     "    await check_admin(token)\n\n\n"
+                    "async def auditor_only(request: Request) -> None:\n"
+                    "    raw = request.headers.get(\n"
+                    "        'Authorization', request.headers.get('authorization')\n    )\n"
+                    "    await check_auditor(raw)\n\n\n"
                     "class ApiKeyGuard:\n"
                     "    async def __call__(self, request: Request) -> None:\n"
                     "        await check(request.headers.get('authorization'))\n"
                 ),
             },
-            hits=2,
-            note="a scheme exists but two dependencies parse the header themselves",
+            hits=3,
+            note="a scheme exists but three dependencies parse the header themselves (a "
+            "fallback read counts once)",
         ),
     )
 

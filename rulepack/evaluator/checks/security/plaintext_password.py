@@ -11,6 +11,7 @@ from rulepack.evaluator.checks.base import Case, ModuleCheck, ModuleContext, Pro
 from rulepack.evaluator.checks.common import defined_classes, is_test_path
 from rulepack.evaluator.checks.facts import ModuleFacts, string_value
 from rulepack.evaluator.checks.imports import dotted
+from rulepack.evaluator.checks.security.hashed_fields import hashed_fields
 from rulepack.evaluator.checks.security.support import (
     ScopeVisitor,
     iter_targets,
@@ -101,7 +102,10 @@ class PlaintextPassword(ModuleCheck):
     entity name (``User``, ``Account``, ``Member``, ``Customer`` ...); never Pydantic models,
     imported library classes, clients (``Connection(password=...)``) or classes named like
     request schemas (``...Create``, ``...Form``, ``...Credentials`` ...).
-    ``self.password = password`` is not reported.
+    ``self.password = password`` is not reported. A ``password`` column is not reported when
+    the sample stores a hash in it (``user.password = hash_password(...)``, ``{"password":
+    get_hash_password(...)}``, a hashing setter or ``@validates("password")``), and a password
+    that a Pydantic ``@field_validator("password")`` hashes on input may be passed on as is.
 
     ## Why is this bad?
     A leaked table of plain or fast-hashed passwords exposes every user's credentials, also on
@@ -165,6 +169,52 @@ class PlaintextPassword(ModuleCheck):
             "def connect(user: str, password: str) -> Connection:\n"
             "    return Connection(user=user, password=password)\n",
             note="clients keeping their own credential, a KDF, a token digest, a hashed value",
+        ),
+        Case(
+            files={
+                "app/models/member.py": (
+                    "import bcrypt\nfrom sqlalchemy import Column, Integer, LargeBinary\n"
+                    "from sqlalchemy.orm import DeclarativeBase, validates\n\n\n"
+                    "class Base(DeclarativeBase):\n    pass\n\n\n"
+                    "class Member(Base):\n    __tablename__ = 'members'\n"
+                    "    id = Column(Integer, primary_key=True)\n"
+                    "    password = Column(LargeBinary, nullable=False)\n\n"
+                    "    @validates('password')\n"
+                    "    def _digest(self, key: str, value: str) -> bytes:\n"
+                    "        return bcrypt.hashpw(value.encode(), bcrypt.gensalt())\n"
+                ),
+                "app/models/staff.py": (
+                    "from sqlalchemy.orm import Mapped, mapped_column\n\n"
+                    "from app.models.member import Base\n\n\n"
+                    "class Staff(Base):\n    __tablename__ = 'staff'\n"
+                    "    id: Mapped[int] = mapped_column(primary_key=True)\n"
+                    "    password: Mapped[str]\n"
+                ),
+                "app/crud/staff.py": (
+                    "from app.core.security import get_password_hash\n\n\n"
+                    "async def add_staff(session: object, obj: object) -> None:\n"
+                    "    obj.password = get_password_hash(obj.password)\n"
+                    "    session.add(obj)\n"
+                ),
+                "app/schemas/signup.py": (
+                    "from pydantic import BaseModel, field_validator\n\n"
+                    "from app.core.security import hash_secret\n\n\n"
+                    "class Signup(BaseModel):\n    password: str\n\n"
+                    "    @field_validator('password', mode='before')\n"
+                    "    @classmethod\n"
+                    "    def _hash(cls, value: str) -> str:\n"
+                    "        return hash_secret(value)\n"
+                ),
+                "app/services/signup.py": (
+                    "from app.models.member import Member\n\n\n"
+                    "def register(data: object) -> Member:\n"
+                    "    password = data.password.encode()\n"
+                    "    return Member(password=password)\n"
+                ),
+            },
+            hits=0,
+            note="`password` columns that only ever receive a hash: @validates, a crud "
+            "function that hashes, and a schema validator that hashes on input",
         ),
     )
     bad: ClassVar[tuple[Case, ...]] = (
@@ -250,7 +300,11 @@ class PlaintextPassword(ModuleCheck):
             if not isinstance(statement, cst.Assign | cst.AnnAssign):
                 continue
             for target in iter_targets(statement):
-                if isinstance(target, cst.Name) and PASSWORD_NAME.match(target.value):
+                if (
+                    isinstance(target, cst.Name)
+                    and PASSWORD_NAME.match(target.value)
+                    and target.value not in hashed_fields(self.context.project).stored
+                ):
                     self.report(
                         target,
                         f"ORM model `{node.name.value}` stores a `{target.value}` column; store "
@@ -319,6 +373,7 @@ class PlaintextPassword(ModuleCheck):
                 and STORED_NAME.match(target.attr.value)
                 and not (isinstance(target.value, cst.Name) and target.value.value == "self")
                 and is_password_value(node.value)
+                and target.attr.value not in hashed_fields(self.context.project).validated
                 and not self._function_hashes()
             ):
                 self.report(
@@ -339,6 +394,7 @@ class PlaintextPassword(ModuleCheck):
                 keyword is not None
                 and STORED_NAME.match(keyword.value)
                 and is_password_value(argument.value)
+                and keyword.value not in hashed_fields(self.context.project).validated
                 and self._is_model(node.func)
                 and not self._function_hashes()
             ):

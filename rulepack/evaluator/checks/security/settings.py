@@ -47,9 +47,16 @@ def settings_classes(project: ProjectFacts) -> frozenset[str]:
 
 
 def is_settings_path(path: str, params: Mapping[str, ParamValue]) -> bool:
-    """Whether ``path`` is the configured settings module (``settings_module``)."""
+    """Whether ``path`` is the configured settings module (``settings_module``).
+
+    The default's ``app/`` stands for the project's package, whatever its name: with the
+    default, ``mealie/core/config.py`` is the settings module of a package named ``mealie``.
+    """
     configured = settings_path(params)
-    return path == configured or path.endswith(f"/{configured}")
+    if path == configured or path.endswith(f"/{configured}"):
+        return True
+    head, _, tail = configured.partition("/")
+    return head == "app" and "/" in tail and path.endswith(f"/{tail}")
 
 
 def is_settings_module(

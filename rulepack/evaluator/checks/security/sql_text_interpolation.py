@@ -6,10 +6,11 @@ import re
 from typing import ClassVar
 
 import libcst as cst
+from libcst.metadata import PositionProvider
 
-from rulepack.evaluator.checks.base import Case, ModuleCheck, ModuleContext, ProjectFacts
+from rulepack.evaluator.checks.base import Case, Hit, ModuleCheck, ModuleContext, ProjectFacts
 from rulepack.evaluator.checks.common import is_test_path
-from rulepack.evaluator.checks.facts import ModuleFacts, keyword, positional
+from rulepack.evaluator.checks.facts import ModuleFacts, Span, keyword, positional
 from rulepack.evaluator.checks.security.support import (
     ScopeVisitor,
     interpolated_values,
@@ -29,49 +30,173 @@ EXECUTE_METHODS = frozenset({"execute", "executemany", "executescript", "exec_dr
 STATEMENT_KEYWORDS = ("statement", "sql", "query", "operation", "text")
 CONSTANT = re.compile(r"^_*[A-Z][A-Z0-9_]*$")
 SAFE_ATTRIBUTES = frozenset({"__tablename__", "__table__", "__name__"})
+# Text before an interpolation that puts it where SQL expects a name, not a value: a quoted
+# identifier, a table after FROM/INTO/..., ``search_path to``, a column list ``(...)``.
+IDENTIFIER_BEFORE = re.compile(
+    r"""(["`]|\b(from|into|table|join|update|schema|to|exists|index|on)\s+|\(\s*|,\s*)$""",
+    re.IGNORECASE,
+)
+# ``IN ({ids})`` and ``VALUES ({row})`` hold values, not names.
+VALUE_LIST_BEFORE = re.compile(r"\b(in|values)\s*\((\s*|.*,\s*)$", re.IGNORECASE)
 
 
-def is_constant(node: cst.BaseExpression) -> bool:
-    """A value no request sets: a literal, an UPPER_CASE name, ``Model.__tablename__``."""
+def is_constant(node: cst.BaseExpression, safe: frozenset[str] = frozenset()) -> bool:
+    """A value no request sets: a literal, an UPPER_CASE name, ``Model.__tablename__``.
+
+    ``cls.<attribute>`` is a class attribute, written in code; ``safe`` names a function's
+    locals that only join column names or ``:name`` placeholders (see ``_StructureNames``).
+    """
     if isinstance(node, cst.Integer | cst.Float | cst.SimpleString):
         return True
     if isinstance(node, cst.Name):
-        return bool(CONSTANT.match(node.value))
+        return bool(CONSTANT.match(node.value)) or node.value in safe
     if isinstance(node, cst.Attribute):
+        if isinstance(node.value, cst.Name) and node.value.value == "cls":
+            return True
         return node.attr.value in SAFE_ATTRIBUTES or bool(CONSTANT.match(node.attr.value))
     return False
 
 
-def unsafe_interpolation(node: cst.BaseExpression) -> str | None:
+def unsafe_interpolation(
+    node: cst.BaseExpression, safe: frozenset[str] = frozenset()
+) -> str | None:
     """How ``node`` puts variable values into a string, unless they are all constants."""
     values = interpolated_values(node)
-    if not values or all(is_constant(value) for value in values):
+    if not values or all(is_constant(value, safe) for value in values):
         return None
     return interpolation_kind(node)
+
+
+def identifier_positions_only(node: cst.BaseExpression, safe: frozenset[str]) -> bool:
+    """Whether every variable an f-string puts into SQL sits where a name goes, not a value.
+
+    Names (schemas, tables, column lists) cannot be bound parameters; whether they come from an
+    allow-list is beyond this check, so such statements are reported as advisory.
+    """
+    if not isinstance(node, cst.FormattedString):
+        return False
+    before = ""
+    for part in node.parts:
+        if isinstance(part, cst.FormattedStringText):
+            before += part.value
+            continue
+        if not isinstance(part, cst.FormattedStringExpression):
+            return False
+        if not is_constant(part.expression, safe) and (
+            not IDENTIFIER_BEFORE.search(before) or VALUE_LIST_BEFORE.search(before)
+        ):
+            return False
+        before += "{}"
+    return True
+
+
+def _keys_of(node: cst.BaseExpression) -> str | None:
+    """``row`` for ``row.keys()`` or ``row`` itself: the mapping whose keys are iterated."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value == "keys"
+        and not node.args
+        and isinstance(node.func.value, cst.Name)
+    ):
+        return node.func.value.value
+    return None
+
+
+def _is_placeholder(node: cst.BaseExpression) -> bool:
+    """``f":{key}"``: a bound-parameter placeholder named after a key."""
+    return (
+        isinstance(node, cst.FormattedString)
+        and len(node.parts) == 2
+        and isinstance(node.parts[0], cst.FormattedStringText)
+        and node.parts[0].value == ":"
+        and isinstance(node.parts[1], cst.FormattedStringExpression)
+    )
+
+
+def joined_mapping(node: cst.BaseExpression) -> str | None:
+    """``row`` for ``", ".join(row.keys())`` or ``", ".join(f":{k}" for k in row.keys())``."""
+    if not (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value == "join"
+        and len(node.args) == 1
+    ):
+        return None
+    joined = node.args[0].value
+    if isinstance(joined, cst.Call):
+        return _keys_of(joined)
+    if isinstance(joined, cst.GeneratorExp | cst.ListComp) and _is_placeholder(joined.elt):
+        comp = joined.for_in
+        return _keys_of(comp.iter) if comp.inner_for_in is None else None
+    return None
+
+
+class _StructureNames(ScopeVisitor):
+    """Locals that join the keys of a dict written in the function, as columns or placeholders.
+
+    ``columns = ", ".join(row.keys())`` with ``row = {"id": ..., "name": ...}``: the keys are
+    code, so the SQL built from them has a fixed structure and its values stay bound.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.literals: set[str] = set()
+        self.joins: dict[str, str] = {}
+        self.other: set[str] = set()
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in iter_targets(node):
+            if not isinstance(target, cst.Name):
+                continue
+            mapping = joined_mapping(node.value)
+            if isinstance(node.value, cst.Dict):
+                self.literals.add(target.value)
+            elif mapping is not None:
+                self.joins[target.value] = mapping
+            else:
+                self.other.add(target.value)
+
+    @property
+    def names(self) -> frozenset[str]:
+        """The locals that are SQL structure wherever they are bound."""
+        fixed = self.literals - self.other
+        return frozenset(
+            name
+            for name, mapping in self.joins.items()
+            if mapping in fixed and name not in self.other
+        )
 
 
 class _Bindings(ScopeVisitor):
     """How a function builds one variable: the first interpolation found, if any."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, safe: frozenset[str] = frozenset()) -> None:
         super().__init__()
         self.name = name
+        self.safe = safe
         self.kind: str | None = None
+        self.value: cst.BaseExpression | None = None  # the interpolating value, when one
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in iter_targets(node):
-            if isinstance(target, cst.Name) and target.value == self.name:
-                self.kind = self.kind or unsafe_interpolation(node.value)
+            if isinstance(target, cst.Name) and target.value == self.name and not self.kind:
+                self.kind = unsafe_interpolation(node.value, self.safe)
+                self.value = node.value if self.kind else None
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if isinstance(node.target, cst.Name) and node.target.value == self.name and node.value:
-            self.kind = self.kind or unsafe_interpolation(node.value)
+            self.kind = self.kind or unsafe_interpolation(node.value, self.safe)
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         if isinstance(node.target, cst.Name) and node.target.value == self.name:
             value = node.value
-            if isinstance(node.operator, cst.AddAssign) and not is_constant(value):
-                self.kind = self.kind or unsafe_interpolation(value) or "`+=` concatenation"
+            if isinstance(node.operator, cst.AddAssign) and not is_constant(value, self.safe):
+                self.kind = (
+                    self.kind or unsafe_interpolation(value, self.safe) or "`+=` concatenation"
+                )
 
 
 def _named_text(call: cst.Call) -> bool:
@@ -89,7 +214,12 @@ class SqlTextInterpolation(ModuleCheck):
     ``.executescript(...)``/``.exec_driver_sql(...)`` calls (on sessions, connections, cursors,
     Alembic's ``op``) whose statement is an f-string, a ``%`` or ``+`` expression or a
     ``.format()`` call, or a local variable built that way (``+=`` included). Values that are
-    constants (``UPPER_CASE`` names, ``Model.__tablename__``, literals) do not count. ruff S608
+    constants (``UPPER_CASE`` names, ``Model.__tablename__``, ``cls.`` class attributes,
+    literals) do not count, nor do column lists and ``:name`` placeholders joined from the keys
+    of a dict literal of the same function (the values stay bound). When every variable part
+    sits where SQL expects a name (a quoted identifier, after ``FROM``/``INTO``/``TABLE``/
+    ``search_path TO``, a column list), the finding is advisory: names cannot be bound, and
+    whether they come from an allow-list is beyond the check. ruff S608
     reports literal ``SELECT``/``INSERT``/``UPDATE``/``DELETE`` strings built this way; this
     check also catches fragments (``ORDER BY``, ``LIMIT``, ``PRAGMA``) and statements passed
     through variables.
@@ -103,6 +233,22 @@ class SqlTextInterpolation(ModuleCheck):
     id = "sql-text-interpolation"
     summary = "SQL built with string interpolation; use bound parameters"
     good: ClassVar[tuple[Case, ...]] = (
+        Case.good(
+            "import sqlalchemy as sa\n\n\n"
+            "def copy_prefs(session: object, owner_id: str, theme: str) -> None:\n"
+            "    row = {'owner_id': owner_id, 'theme': theme, 'compact': False}\n"
+            "    cols = ', '.join(row.keys())\n"
+            "    marks = ', '.join(f':{name}' for name in row.keys())\n"
+            "    sql = f'INSERT INTO prefs ({cols}) VALUES ({marks})'\n"
+            "    session.execute(sa.text(sql), row)\n\n\n"
+            "class Searchable:\n    _threshold = 0.7\n\n"
+            "    @classmethod\n"
+            "    def tune(cls, session: object) -> None:\n"
+            "        sql = f'SET pg_trgm.similarity_threshold = {cls._threshold}'\n"
+            "        session.execute(sa.text(sql))\n",
+            path="app/repositories/prefs.py",
+            note="columns and placeholders joined from a dict literal's keys; a class attribute",
+        ),
         Case.good(
             "from sqlalchemy import select, text\n"
             "from sqlalchemy.ext.asyncio import AsyncSession\n\n\n"
@@ -171,6 +317,23 @@ class SqlTextInterpolation(ModuleCheck):
             "    db.execute(text(f'DELETE FROM users WHERE id = {user_id}'))\n",
             note="text() from a star import, inside execute()",
         ),
+        Case.bad(
+            "import sqlalchemy as sa\n\n\n"
+            "def patch(session: object, table: str, changes: dict[str, object]) -> None:\n"
+            "    cols = ', '.join(f'{k} = :{k}' for k in changes)\n"
+            "    marks = ', '.join(f':{k}' for k in changes.keys())\n"
+            "    session.execute(sa.text(f'UPDATE {table} SET {cols} WHERE {marks}'), changes)\n",
+            note="keys of a dict the caller sends: user-chosen columns need an allow-list",
+        ),
+        Case.bad(
+            "import sqlalchemy as sa\n\n\n"
+            "def tag(conn: object, ids: str, name: str, row: str) -> None:\n"
+            "    conn.execute(sa.text(f'DELETE FROM tags WHERE id IN ({ids})'))\n"
+            "    conn.execute(sa.text(f'INSERT INTO tags VALUES (1, {name})'))\n"
+            "    conn.execute(sa.text(f'SET search_path TO \"{row}\"'))\n",
+            hits=3,
+            note="values in IN (...) and VALUES (...); a schema name (reported as advisory)",
+        ),
     )
 
     def __init__(self, context: ModuleContext) -> None:
@@ -193,6 +356,14 @@ class SqlTextInterpolation(ModuleCheck):
         del original_node
         self.functions.pop()
 
+    def _structure_names(self) -> frozenset[str]:
+        """The enclosing function's locals that join column names or placeholders only."""
+        if not self.functions:
+            return frozenset()
+        finder = _StructureNames()
+        self.functions[-1].body.visit(finder)
+        return finder.names
+
     def visit_Call(self, node: cst.Call) -> None:
         """Check the statement of ``text()`` and ``.execute()`` calls."""
         func = node.func
@@ -214,14 +385,29 @@ class SqlTextInterpolation(ModuleCheck):
             where = "`text()`"
         if statement is None:
             return
-        kind = unsafe_interpolation(statement)
+        safe = self._structure_names()
+        kind = unsafe_interpolation(statement, safe)
+        built = statement
         if kind is None and isinstance(statement, cst.Name) and self.functions:
-            bindings = _Bindings(statement.value)
+            bindings = _Bindings(statement.value, safe)
             self.functions[-1].body.visit(bindings)
-            kind = bindings.kind
-        if kind is not None:
-            self.report(
-                node,
-                f"SQL for {where} is built with {kind}; pass values as bound parameters "
-                '(`text("... WHERE id = :id")` with `{"id": ...}`)',
+            kind, built = bindings.kind, bindings.value or statement
+        if kind is None:
+            return
+        if identifier_positions_only(built, safe):
+            self.hits.append(
+                Hit(
+                    self.context.path,
+                    Span.of(self.get_metadata(PositionProvider, node)),
+                    f"SQL for {where} puts names (schema, table or columns) in with {kind}; "
+                    "names cannot be bound parameters, so check that they come from code or an "
+                    "allow-list, never from a request",
+                    advisory=True,
+                )
             )
+            return
+        self.report(
+            node,
+            f"SQL for {where} is built with {kind}; pass values as bound parameters "
+            '(`text("... WHERE id = :id")` with `{"id": ...}`)',
+        )
