@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from http import HTTPStatus
 
 from rulepack.evaluator.checks.ast_facts import walk
@@ -30,6 +30,7 @@ from rulepack.evaluator.checks.project.support import (
     qualified,
     string_constants,
 )
+from rulepack.evaluator.checks.runner import module_name_for
 
 HTTP_METHODS = frozenset({"get", "post", "put", "patch", "delete", "head", "options"})
 CLIENT_METHODS = HTTP_METHODS | {"request", "stream", "websocket_connect"}
@@ -90,11 +91,11 @@ class RouteTarget:
     def _path_matches(self, pattern: PathPattern) -> bool:
         route, called = self.segments, pattern.segments
         if pattern.open_prefix and any(
-            _sequence_matches(route[k:], called) for k in range(len(route) + 1)
+            _sequence_matches(route[k:], called, strict=True) for k in range(len(route) + 1)
         ):
             return True
         if self.open_prefix and any(
-            _sequence_matches(route, called[k:]) for k in range(len(called) + 1)
+            _sequence_matches(route, called[k:], strict=True) for k in range(len(called) + 1)
         ):
             return True
         return _sequence_matches(route, called)
@@ -108,8 +109,15 @@ def _method_matches(route_method: str, called: str | None) -> bool:
     return route_method == called
 
 
-def _sequence_matches(route: tuple[str, ...], called: tuple[str | None, ...]) -> bool:
-    """Segment-wise match; ``{name:path}`` takes the rest, ``{name}`` any one segment."""
+def _sequence_matches(
+    route: tuple[str, ...], called: tuple[str | None, ...], *, strict: bool = False
+) -> bool:
+    """Segment-wise match; ``{name:path}`` takes the rest, ``{name}`` any one segment.
+
+    A formatted part of the call (``None``) matches any segment, or, when ``strict`` (only the
+    tail of one side is aligned with the other), only a path parameter: otherwise the last
+    segments of ``f"{prefix}/groups/{group_id}"`` would match every route ending ``/x/y``.
+    """
     if not route:
         return not called
     head = route[0]
@@ -118,9 +126,10 @@ def _sequence_matches(route: tuple[str, ...], called: tuple[str | None, ...]) ->
     if not called:
         return False
     segment = called[0]
-    if segment is not None and "{" not in head and head != segment:
+    literal = "{" not in head
+    if literal and (head != segment if segment is not None else strict):
         return False
-    return _sequence_matches(route[1:], called[1:])
+    return _sequence_matches(route[1:], called[1:], strict=strict)
 
 
 def split_path(path: str) -> tuple[str, ...]:
@@ -202,13 +211,49 @@ def _pattern(text: str) -> PathPattern | None:
     return PathPattern(segments, open_prefix)
 
 
+@dataclass(frozen=True)
+class PathHelpers:
+    """Paths that test helper modules define for other tests to import.
+
+    ``constants`` maps qualified names of module-level strings (``tests.utils.routes.users =
+    "/api/users"``) to their text; ``builders`` maps qualified names of functions that return
+    a path (``def user_item(user_id): return f"{prefix}/users/{user_id}"``) to that path, with
+    ``WILDCARD`` for their parameters.
+    """
+
+    constants: Mapping[str, str] = field(default_factory=dict)
+    builders: Mapping[str, str] = field(default_factory=dict)
+
+
+NO_HELPERS = PathHelpers()
+
+
 class PathEvaluator:
     """Evaluate path expressions of one function to text with wildcards."""
 
-    def __init__(self, constants: dict[str, str], local: dict[str, ast.expr]) -> None:
-        """Evaluate with module ``constants`` and a function's ``local`` single assignments."""
+    def __init__(
+        self,
+        constants: dict[str, str],
+        local: dict[str, ast.expr],
+        imports: ImportMap | None = None,
+        helpers: PathHelpers = NO_HELPERS,
+    ) -> None:
+        """Evaluate with module ``constants`` and a function's ``local`` single assignments.
+
+        With ``imports``, a name or attribute imported from a test helper module, and a call of
+        a helper function that builds a path, evaluate to the path ``helpers`` hold for them.
+        """
         self.constants = constants
         self.local = local
+        self.imports = imports
+        self.helpers = helpers
+
+    def _imported(self, node: ast.expr, table: Mapping[str, str]) -> str | None:
+        """The helper path of an imported ``Name``/``Attribute`` chain, if any."""
+        if self.imports is None or not table:
+            return None
+        name = qualified(self.imports, node)
+        return table.get(name) if name is not None else None
 
     def text(self, node: ast.expr, depth: int = 0) -> str | None:
         """The text of ``node`` with ``WILDCARD`` for unknown parts, or ``None``."""
@@ -225,10 +270,20 @@ class PathEvaluator:
         elif isinstance(node, ast.Name):
             local = self.local.get(node.id)
             result = self.constants.get(node.id) if local is None else self.text(local, depth + 1)
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            template = self.text(node.func.value, depth + 1) if node.func.attr == "format" else None
-            result = re.sub(r"\{[^{}]*\}", WILDCARD, template) if template is not None else None
+            if result is None and local is None:
+                result = self._imported(node, self.helpers.constants)
+        elif isinstance(node, ast.Attribute):
+            result = self._imported(node, self.helpers.constants)
+        elif isinstance(node, ast.Call):
+            result = self._call_text(node, depth)
         return result
+
+    def _call_text(self, node: ast.Call, depth: int) -> str | None:
+        """``"/users/{}".format(x)`` or a helper function that builds a path."""
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "format":
+            template = self.text(node.func.value, depth + 1)
+            return re.sub(r"\{[^{}]*\}", WILDCARD, template) if template is not None else None
+        return self._imported(node.func, self.helpers.builders)
 
     def _part(self, value: ast.expr, depth: int) -> str:
         if isinstance(value, ast.Constant) and isinstance(value.value, str):
@@ -273,12 +328,15 @@ class _TestModule:
     imports: ImportMap
     calls: list[EndpointCall]
     error_tests: set[str]  # functions that test an error or an edge case
+    helpers: PathHelpers = NO_HELPERS  # paths imported from test helper modules
 
     @classmethod
-    def read(cls, path: str, tree: ast.Module) -> _TestModule:
+    def read(cls, path: str, tree: ast.Module, helpers: PathHelpers = NO_HELPERS) -> _TestModule:
         module = cls(path, tree, imports_of(path, tree), [], set())
+        module.helpers = helpers
         constants = module_constants(tree)
-        module._scan(tree, None, PathEvaluator(constants, {}), constants, "")
+        evaluator = PathEvaluator(constants, {}, module.imports, helpers)
+        module._scan(tree, None, evaluator, constants, "")
         return module
 
     def _scan(
@@ -292,7 +350,9 @@ class _TestModule:
         for node in ast.iter_child_nodes(scope):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 name = f"{owner}{node.name}"
-                inner = PathEvaluator(constants, _local_assignments(node))
+                inner = PathEvaluator(
+                    constants, _local_assignments(node), self.imports, self.helpers
+                )
                 self._scan(node, node, inner, constants, f"{name}.")
                 if tests_error_case(node, self.imports):
                     self.error_tests.add(self._key(name))
@@ -450,6 +510,41 @@ def _status_argument(call: ast.Call) -> bool:
     )
 
 
+def path_helpers(project: ProjectFacts) -> PathHelpers:
+    """The path constants and path-building functions test modules define at module level."""
+    constants: dict[str, str] = {}
+    builders: dict[str, str] = {}
+    for path, tree in sorted(project.trees.items()):
+        if not is_test_path(path):
+            continue
+        module = module_name_for(path)
+        local = module_constants(tree)
+        evaluator = PathEvaluator(local, {})
+        for name, text in local.items():
+            if text.startswith("/"):
+                constants[f"{module}.{name}"] = text
+        for statement in tree.body:
+            built = _built_path(statement, evaluator)
+            if built is not None and isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
+                builders[f"{module}.{statement.name}"] = built
+    return PathHelpers(constants, builders)
+
+
+def _built_path(statement: ast.stmt, evaluator: PathEvaluator) -> str | None:
+    """The path a module-level function returns, when its body is one ``return <path>``."""
+    if not isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
+        return None
+    body = [
+        node
+        for node in statement.body
+        if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))
+    ]
+    if len(body) != 1 or not isinstance(body[0], ast.Return) or body[0].value is None:
+        return None
+    text = evaluator.text(body[0].value)
+    return text if text is not None and text.startswith("/") else None
+
+
 def _base_url_with_path(tree: ast.Module) -> bool:
     """Whether a client is built with a ``base_url`` that has a path (``http://test/api``)."""
     return any(
@@ -484,11 +579,12 @@ class TestSuite:
         calls: list[EndpointCall] = []
         errors: set[str] = set()
         prefixed = False
+        helpers = path_helpers(project)
         above = context_test_trees(project)  # a workspace's tests/ above the root
         for path, tree in (*sorted(project.trees.items()), *above):
             if not is_test_path(path):
                 continue
-            module = _TestModule.read(path, tree)
+            module = _TestModule.read(path, tree, helpers)
             calls.extend(module.calls)
             errors |= module.error_tests
             prefixed = prefixed or _base_url_with_path(tree)

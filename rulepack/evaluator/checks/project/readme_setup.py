@@ -6,11 +6,12 @@ import re
 from collections.abc import Iterator
 from typing import ClassVar
 
-from rulepack.evaluator.checks.base import Case, Hit, ProjectCheck
+from rulepack.evaluator.checks.base import Case, Hit, ProjectCheck, ProjectFacts
 from rulepack.evaluator.checks.project.support import (
     FIRST_LINE,
     anchor,
     basename,
+    dirname,
     is_application,
     line_span,
     root_first,
@@ -23,9 +24,14 @@ SETUP_WORDS = re.compile(
 )
 INSTALL_COMMAND = re.compile(
     r"\b(pip3? install|python3? -m pip install|uv sync|uv pip install|uv add|poetry install|"
-    r"pipenv install|pdm (install|sync)|hatch env create|conda env create|make install)\b",
+    r"pipenv install|pdm (install|sync)|hatch env create|conda env create|make install|"
+    r"docker[ -]compose (up|run|build))\b",
     re.IGNORECASE,
 )
+# Relative links to another document: Markdown ``[text](path)`` and reStructuredText
+# ``\`text <path>\`_``; anchors and query strings are dropped.
+LINK = re.compile(r"\]\(\s*<?([^)\s>#?]+)|`[^`<]*<([^>#?`]+)>`_")
+SETUP_DOCUMENTS = frozenset({"development.md", "contributing.md", "install.md", "setup.md"})
 MARKDOWN_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
 UNDERLINE = re.compile(r"^\s*([=\-~^\"'`#*+])\1{2,}\s*$")  # rst and setext underlines
 HTML_HEADING = re.compile(r"<h[1-6][^>]*>(.*?)</h[1-6]>", re.IGNORECASE)
@@ -57,13 +63,54 @@ def headings(text: str) -> Iterator[tuple[int, str]]:
 
 
 def readme_problems(text: str) -> list[str]:
-    """What a README lacks: a setup heading, an install command."""
-    problems: list[str] = []
+    """What a README lacks: setup instructions, i.e. the command that installs the project.
+
+    The commands count under any heading (``## Local development`` with ``uv sync`` in a code
+    block documents the setup as well as ``## Setup`` does); a Setup heading without a command
+    does not.
+    """
+    if INSTALL_COMMAND.search(text):
+        return []
+    problems = ["no install command (uv sync, pip install -r requirements.txt ...)"]
     if not any(SETUP_WORDS.search(title) for _, title in headings(text)):
-        problems.append("no Setup / Installation / Getting started heading")
-    if not INSTALL_COMMAND.search(text):
-        problems.append("no install command (uv sync, pip install -r requirements.txt ...)")
+        problems.insert(0, "no Setup / Installation / Getting started heading")
     return problems
+
+
+def linked_documents(readme: str, text: str) -> list[str]:
+    """Sample paths of the local documents a README links to (``[Development](development.md)``)."""
+    folder = readme.rsplit("/", 1)[0] if "/" in readme else ""
+    found: list[str] = []
+    for match in LINK.finditer(text):
+        target = (match.group(1) or match.group(2) or "").strip()
+        if not target or "://" in target or target.startswith(("mailto:", "/")):
+            continue
+        parts: list[str] = [p for p in folder.split("/") if p]
+        for part in target.split("/"):
+            if part == "..":
+                if not parts:
+                    break
+                parts.pop()
+            elif part not in {"", "."}:
+                parts.append(part)
+        else:
+            found.append("/".join(parts))
+    return found
+
+
+def setup_document(project: ProjectFacts, readme: str, text: str) -> str | None:
+    """A document with setup commands that the README links to, or beside it by a usual name."""
+    beside = [
+        path
+        for path in project.texts
+        if dirname(path) == dirname(readme) and basename(path).lower() in SETUP_DOCUMENTS
+    ]
+    candidates = [*linked_documents(readme, text), *beside]
+    for path in candidates:
+        linked = project.texts.get(path)
+        if linked is not None and path != readme and INSTALL_COMMAND.search(linked):
+            return path
+    return None
 
 
 class ReadmeSetup(ProjectCheck):
@@ -71,12 +118,13 @@ class ReadmeSetup(ProjectCheck):
 
     ## What it does
     Looks for a ``README`` (``.md``, ``.rst``, ``.txt`` or none) at the root of the project, else
-    the shallowest one, and reports when there is none, or when it has no heading about setup
-    (Setup, Set up, Installation, Install, Getting started, Quick start) or no install command
+    the shallowest one, and reports when there is none, or when neither it nor a document it
+    links to (or a ``development.md``/``CONTRIBUTING.md`` beside it) gives an install command
     (``pip install``, ``uv sync``, ``uv pip install``, ``poetry install``, ``pipenv install``,
-    ``pdm install``, ``conda env create``, ``make install``). Headings inside code blocks do not
-    count. It applies to application projects (a FastAPI app, router or routes), not to one-file
-    snippets or installed libraries.
+    ``pdm install``, ``conda env create``, ``make install``, ``docker compose up``), under any
+    heading. A Setup heading without a command is not setup instructions. It applies to
+    application projects (a FastAPI app, router or routes), not to one-file snippets or
+    installed libraries.
 
     ## Why is this bad?
     A new developer, a CI job or an assistant needs the exact commands to install, configure, run
@@ -105,6 +153,25 @@ class ReadmeSetup(ProjectCheck):
             0,
             note="a setext heading; the README of a subdirectory when the root has none",
         ),
+        Case(
+            {
+                "README.md": "# Task API\n\n## Running locally\n\n```console\n$ uv sync\n"
+                "$ uv run fastapi dev\n```\n",
+                "app/main.py": _MAIN,
+            },
+            0,
+            note="install and run commands in a code block under a differently named heading",
+        ),
+        Case(
+            {
+                "README.md": "# Task API\n\nTo hack on it, read "
+                "[development](./docs/development.md).\n",
+                "docs/development.md": "## Local environment\n\n    pip install -e .[dev]\n",
+                "app/main.py": _MAIN,
+            },
+            0,
+            note="setup commands in a development guide the README links to",
+        ),
         Case.good(_MAIN, path="main.py", note="a one-file snippet is not a project"),
     )
     bad: ClassVar[tuple[Case, ...]] = (
@@ -118,12 +185,14 @@ class ReadmeSetup(ProjectCheck):
         ),
         Case(
             {
-                "README.md": "# Task API\n\n## Running\n\n```bash\npip install -r requirements.txt"
-                "\n# Setup\n```\n",
+                "README.md": "# Task API\n\n```bash\n# Setup\n```\n\n## Installation\n\n"
+                "Ask the platform team. See [the guide](docs/guide.md).\n",
+                "docs/guide.md": "# Guide\n\nNothing about installing.\n",
                 "app/main.py": _MAIN,
             },
             1,
-            note="an install command under 'Running'; '# Setup' inside a code block",
+            note="'# Setup' inside a code block, a setup heading without a command, a linked "
+            "document without one either",
         ),
         Case({"main.py": _MAIN, "utils.py": ""}, 1, note="no README at all"),
     )
@@ -148,7 +217,7 @@ class ReadmeSetup(ProjectCheck):
         if text is None:
             return  # too large or not text: nothing to judge
         problems = readme_problems(text)
-        if problems:
+        if problems and setup_document(self.project, path, text) is None:
             yield Hit(
                 path,
                 line_span(1),

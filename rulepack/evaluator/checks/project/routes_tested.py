@@ -137,6 +137,25 @@ class RoutesTested(ProjectCheck):
             hits=0,
             note="routes named with name=, reached by url_path_for of parametrized names",
         ),
+        Case(
+            files={
+                "app/main.py": MAIN,
+                "app/routers/users.py": ROUTER,
+                "tests/support/paths.py": (
+                    "base = '/api/v1'\nusers = '/api/v1/users'\n\n\n"
+                    'def one_user(user_id):\n    """A user\'s URL."""\n'
+                    "    return f'{base}/users/{user_id}'\n"
+                ),
+                "tests/test_users.py": (
+                    "from tests.support import paths\n"
+                    "from tests.support.paths import one_user\n\n\n"
+                    "def test_users(client) -> None:\n    client.post(paths.users, json={})\n"
+                    "    client.get(paths.one_user(7))\n    client.delete(one_user(7))\n"
+                ),
+            },
+            hits=0,
+            note="paths imported from a test helper module: constants and path-building functions",
+        ),
         Case.good(
             TESTS_HEAD + "def test_x() -> None:\n    client.get('/x')\n",
             path="tests/test_x.py",
@@ -165,6 +184,23 @@ class RoutesTested(ProjectCheck):
             },
             hits=1,
             note="no test file at all: reported once",
+        ),
+        Case(
+            files={
+                "app/routers/groups.py": (
+                    "from fastapi import APIRouter\n\nrouter = APIRouter()\n\n\n"
+                    "@router.get('/groups/reports')\nasync def all_reports() -> list[int]:\n"
+                    "    return []\n\n\n@router.get('/admin/groups/{group_id}')\n"
+                    "async def one_group(group_id: int) -> int:\n    return group_id\n"
+                ),
+                "tests/test_groups.py": (
+                    "def test_group(client, group_id) -> None:\n"
+                    "    client.get(f'/api/admin/groups/{group_id}')\n"
+                ),
+            },
+            hits=1,
+            note="a router mounted where the check cannot see: the formatted tail of a call "
+            "matches a path parameter, not the literal `reports`",
         ),
     )
 

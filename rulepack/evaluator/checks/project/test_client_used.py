@@ -96,6 +96,22 @@ def _local_url(call: ast.Call, imports: ImportMap, evaluator: PathEvaluator) -> 
     return text if text is not None and LOCAL_URL.match(text) else None
 
 
+def is_script(tree: ast.Module) -> bool:
+    """Whether a module is a script run by hand rather than a test module.
+
+    It is when it has an ``if __name__ == "__main__":`` block and no ``test_*`` function: a load
+    or smoke script named ``*_test.py`` that must reach a running server by design.
+    """
+    main = any(
+        isinstance(node, ast.If)
+        and isinstance(node.test, ast.Compare)
+        and isinstance(node.test.left, ast.Name)
+        and node.test.left.id == "__name__"
+        for node in tree.body
+    )
+    return main and not any(function.name.startswith("test") for function in functions(tree))
+
+
 def _in_process(name: str | None) -> bool:
     """An in-process client: the known ones, or any package's ``TestClient``."""
     return name is not None and (name in IN_PROCESS or name.endswith(".TestClient"))
@@ -156,6 +172,14 @@ class TestClientUsed(ProjectCheck):
             note="an ASGITransport client (its base_url may be localhost)",
         ),
         Case.good(
+            "import requests\n\n\ndef hammer(count: int) -> None:\n"
+            "    for _ in range(count):\n"
+            "        requests.get('http://localhost:8000/api/items', timeout=5)\n\n\n"
+            "if __name__ == '__main__':\n    hammer(1000)\n",
+            path="scripts/load_test.py",
+            note="a load script named *_test.py, run by hand against a live server",
+        ),
+        Case.good(
             "import httpx\n\n\ndef test_should_fetch_when_mocked(respx_mock) -> None:\n"
             "    respx_mock.get('https://api.example.com/x')\n"
             "    httpx.get('https://api.example.com/x')\n",
@@ -196,7 +220,11 @@ class TestClientUsed(ProjectCheck):
 
     def run(self) -> Iterator[Hit]:
         """Report network calls to a local server, then endpoint calls without a test client."""
-        tests = [(p, t) for p, t in sorted(self.project.trees.items()) if is_test_path(p)]
+        tests = [
+            (p, t)
+            for p, t in sorted(self.project.trees.items())
+            if is_test_path(p) and not is_script(t)
+        ]
         for path, tree in tests:
             for call, url in _network_calls(path, tree):
                 yield Hit(
