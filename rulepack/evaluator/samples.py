@@ -1,8 +1,11 @@
 """Find the samples to evaluate and read their files, without importing or running any of them.
 
 A sample is one file or one project directory. ``--samples DIR`` makes each subdirectory of DIR a
-sample. Python files are read as text; a binary, oversized or undecodable ``.py`` file is kept as a
-file with a problem, so that the rules needing it fail for that sample and the run goes on.
+sample. A directory is read from the root of its project (the named directory is the scope, the
+rest of the project and the files above it up to the repository root are context). Python files
+are read as text; a binary, oversized or undecodable ``.py`` file is kept as a file with a
+problem: it is listed with its reason, leaves the denominators of the rules in whose scope it is,
+and the run goes on.
 """
 
 from __future__ import annotations
