@@ -24,8 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from rulepack.evaluator.engine import EvalOptions, evaluate
 from rulepack.evaluator.results import SampleResult
@@ -78,8 +76,8 @@ PLANTS: dict[str, Change] = {  # each turns existing, passing exemplary code int
 TYPICAL_USERS = "app/services/user_service.py"
 TYPICAL_PLANTS: dict[str, Change] = {  # violations added to typical, beside the ones it has
     "print": (
-        Edit(TYPICAL_USERS, "    if not user:\n        return None\n",
-             '    if not user:\n        print("no user")\n        return None\n'),
+        Edit(TYPICAL_USERS, "user.hashed_password):\n        return None\n",
+             'user.hashed_password):\n        print("bad password")\n        return None\n'),
     ),
     "no return annotation": (
         Edit(TYPICAL_USERS, "user: schemas.UserCreate) -> models.User:",
@@ -179,32 +177,35 @@ def cumulative(workdir: Path, app: str, changes: Sequence[Change], tag: str) -> 
     ]
 
 
-def changes_of(table: dict[str, Change], most: int) -> st.SearchStrategy[list[str]]:
-    """Up to ``most`` distinct changes of ``table``, in the order they are applied."""
-    return st.lists(st.sampled_from(sorted(table)), min_size=1, max_size=most, unique=True)
+ORDERS = ("forward", "backward")
 
 
+def ordered(table: dict[str, Change], order: str) -> list[str]:
+    """Every change of ``table``, in name order or reversed (each order is one cumulative chain)."""
+    names = sorted(table)
+    return names if order == "forward" else names[::-1]
+
+
+@pytest.mark.parametrize("order", ORDERS)
 @pytest.mark.parametrize("app", sorted(PLANTS_BY_APP))
-@settings(max_examples=3, deadline=None, database=None)
-@given(data=st.data())
 def test_planting_violations_never_raises_the_score(
-    pack: Pack, workdir: Path, app: str, data: st.DataObject
+    pack: Pack, workdir: Path, app: str, order: str
 ) -> None:
     plants = PLANTS_BY_APP[app]
-    names = data.draw(changes_of(plants, 2), label="plants")
-    samples = cumulative(workdir, app, [plants[name] for name in names], f"plant-{app}")
+    names = ordered(plants, order)
+    samples = cumulative(workdir, app, [plants[name] for name in names], f"plant-{app}-{order}")
     results = scored(pack, workdir, samples)
     scores = [score(result) for result in results]
     assert scores == sorted(scores, reverse=True), dict(zip(["none", *names], scores, strict=True))
+    # Finding counts need not rise at every step (a handler made sync leaves blocking-in-async),
+    # but the planted violations are there at the end.
     assert len(results[-1].findings) > len(results[0].findings)
 
 
-@settings(max_examples=3, deadline=None, database=None)
-@given(names=changes_of(FIXES, 3))
-def test_fixing_violations_never_lowers_the_score(
-    pack: Pack, workdir: Path, names: list[str]
-) -> None:
-    samples = cumulative(workdir, "typical", [FIXES[name] for name in names], "fix")
+@pytest.mark.parametrize("order", ORDERS)
+def test_fixing_violations_never_lowers_the_score(pack: Pack, workdir: Path, order: str) -> None:
+    names = ordered(FIXES, order)
+    samples = cumulative(workdir, "typical", [FIXES[name] for name in names], f"fix-{order}")
     results = scored(pack, workdir, samples)
     scores = [score(result) for result in results]
     assert scores == sorted(scores), dict(zip(["none", *names], scores, strict=True))
@@ -212,7 +213,7 @@ def test_fixing_violations_never_lowers_the_score(
 
 
 def test_every_plant_and_fix_still_applies(workdir: Path) -> None:
-    """The edits match the fixture apps as they are (hypothesis may not draw each one)."""
+    """The edits match the fixture apps as they are ."""
     for app, plants in PLANTS_BY_APP.items():
         variant(workdir, app, f"all-plants-{app}", [e for c in plants.values() for e in c])
     variant(workdir, "typical", "all-fixes", [e for c in FIXES.values() for e in c])
