@@ -194,7 +194,7 @@ def ruff_groups(
     """``samples`` grouped by the ruff configuration they need: target version and settings."""
     groups: dict[tuple[PythonVersion, RuffSettings], list[Sample]] = {}
     for sample in samples:
-        key = (sample.python, sample_tool_settings(sample.texts))
+        key = (sample.python, sample_tool_settings(sample.texts, sample.context_texts))
         groups.setdefault(key, []).append(sample)
     return groups
 

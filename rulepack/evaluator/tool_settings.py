@@ -142,10 +142,26 @@ def project_tool_settings(pyproject_text: str | None, ruff_toml_text: str | None
     )
 
 
-def sample_tool_settings(texts: Mapping[str, str]) -> RuffSettings:
-    """The settings of the project whose root files are ``texts`` (relative path -> text)."""
+def sample_tool_settings(
+    texts: Mapping[str, str], above: Mapping[str, str] | None = None
+) -> RuffSettings:
+    """The settings of the project whose root files are ``texts`` (relative path -> text).
+
+    Like ruff, the nearest configuration wins: the root's ``.ruff.toml``, ``ruff.toml`` or a
+    ``pyproject.toml`` with a ``[tool.ruff]`` table; else the nearest ``pyproject.toml`` above the
+    root that has one (``above``: files up to the repository root, ``../pyproject.toml`` ...).
+    """
     ruff_file = next((texts[name] for name in CONFIG_FILES if name in texts), None)
-    return project_tool_settings(texts.get(PYPROJECT), ruff_file)
+    pyproject = texts.get(PYPROJECT)
+    if ruff_file is None and "ruff" not in _table(_toml(pyproject), "tool"):
+        ancestors = sorted(
+            (path for path in (above or {}) if path.rsplit("/", 1)[-1] == PYPROJECT), key=len
+        )
+        for path in ancestors:
+            text = (above or {})[path]
+            if "ruff" in _table(_toml(text), "tool"):
+                return project_tool_settings(text, None)
+    return project_tool_settings(pyproject, ruff_file)
 
 
 def _toml(text: str | None) -> dict[str, object]:

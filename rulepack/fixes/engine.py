@@ -84,7 +84,7 @@ def plan_fixes(pack: Pack, samples: Sequence[Sample], options: FixOptions) -> Fi
                     catalogue,
                     [sample.root],
                     sample.python,
-                    sample_tool_settings(sample.texts),
+                    sample_tool_settings(sample.texts, sample.context_texts),
                 )
                 config.write_text(text, encoding="utf-8")
             fixer = SampleFixer(sample, bindings, config, options, seen)

@@ -122,6 +122,19 @@ def test_ruff_files_win_over_pyproject_as_ruff_decides() -> None:
     )
 
 
+def test_the_nearest_ruff_table_above_the_root_counts_when_the_root_has_none() -> None:
+    above = {
+        "../../pyproject.toml": "[tool.ruff]\nline-length = 140\n",
+        "../pyproject.toml": "[tool.ruff]\nline-length = 130\n",
+    }
+    member = {"pyproject.toml": '[project]\nname = "api"\n'}
+    assert sample_tool_settings(member, above).line_length == 130  # nearest first, as ruff does
+    no_table_nearest = {**above, "../pyproject.toml": '[project]\nname = "ws"\n'}
+    assert sample_tool_settings(member, no_table_nearest).line_length == 140
+    own = {"pyproject.toml": "[tool.ruff]\nline-length = 90\n"}
+    assert sample_tool_settings(own, above).line_length == 90  # the root's own table wins
+
+
 def test_black_and_isort_tables_fill_in_what_ruff_leaves_unsaid() -> None:
     text = (
         "[tool.black]\nline-length = 100\nskip-string-normalization = true\n"

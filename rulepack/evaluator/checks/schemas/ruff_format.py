@@ -172,7 +172,7 @@ class RuffFormat(ProjectCheck):
 
     def run(self) -> Iterator[Hit]:
         """Report every file ruff would reformat."""
-        settings = sample_tool_settings(self.project.texts)
+        settings = sample_tool_settings(self.project.texts, self.project.context_texts)
         for path, line in sorted(run_ruff_format(self.project.sources, settings=settings).items()):
             yield Hit(
                 path,
