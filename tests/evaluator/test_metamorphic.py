@@ -13,7 +13,8 @@
 Each variant is a copy of a fixture app with text edits; one ``evaluate`` call scores a baseline
 and all its variants without mypy; every plant and every fix is applied in two cumulative orders,
 so the relations are checked for each change and each prefix of each chain. The relation under
-mypy (a violation ruff and mypy both report costs once) is checked in ``test_fixture_apps.py``, beside the apps' own mypy run.
+mypy (a violation ruff and mypy both report costs once) is checked in ``test_fixture_apps.py``,
+beside the apps' own mypy run.
 """
 
 from __future__ import annotations
