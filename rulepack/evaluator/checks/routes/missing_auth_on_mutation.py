@@ -349,6 +349,8 @@ class MissingAuthOnMutation(RouteCheck):
             return
         if AUTH_FLOW_NAME.match(snake(handler.name)) or self._guarded(handler):
             return
+        if any(p.type_name == "bytes" for p in self.handler_params(handler)):
+            self._raw.add(handler)  # the raw body, from a dependency such as ``get_body``
         path = paths[-1] if paths else "..."
         self._unguarded[handler] = (
             f"{'/'.join(sorted(methods))} `{path}` (`{handler.name}`) declares no auth "

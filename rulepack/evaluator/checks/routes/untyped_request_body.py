@@ -101,6 +101,12 @@ class UntypedRequestBody(RouteCheck):
             "    event = construct_event(payload, header, SECRET)\n",
             note="a helper that is not a route; raw bytes read to verify a webhook signature",
         ),
+        Case.good(
+            "from fastapi import APIRouter, Request\n\nrouter = APIRouter()\n\n\n"
+            "@router.post('/oauth/token')\nasync def token(request: Request) -> object:\n"
+            "    await request.form()\n    return server.create_token_response(request)\n",
+            note="the body is loaded for a library that parses the request it is handed",
+        ),
     )
     bad: ClassVar[tuple[Case, ...]] = (
         Case.bad(
@@ -133,6 +139,7 @@ class UntypedRequestBody(RouteCheck):
         super().__init__(context)
         self._reads: dict[Handler, list[tuple[cst.Call, str]]] = {}
         self._signed: set[Handler] = set()
+        self._handed: set[Handler] = set()  # handlers that pass their Request to a library
 
     def enter_handler(self, handler: Handler) -> None:
         """Report untyped body parameters of POST, PUT and PATCH routes."""
@@ -162,6 +169,8 @@ class UntypedRequestBody(RouteCheck):
         """Remember ``request.json()``/``form()``/``body()`` on the handler's ``Request``."""
         handler = self.handler
         func = node.func
+        if handler is not None and self._hands_request(node, handler):
+            self._handed.add(handler)
         if handler is None or not isinstance(func, cst.Attribute):
             return
         if func.attr.value not in READERS or not isinstance(func.value, cst.Name):
@@ -170,6 +179,17 @@ class UntypedRequestBody(RouteCheck):
         param = next((p for p in self.handler_params(handler) if p.name == receiver), None)
         if param is not None and param.type_name in REQUEST_TYPES:
             self._reads.setdefault(handler, []).append((node, f"{receiver}.{func.attr.value}"))
+
+    def _hands_request(self, node: cst.Call, handler: Handler) -> bool:
+        """Whether a call receives the handler's ``Request`` itself as an argument.
+
+        An OAuth server, a Slack or payment SDK parses the request it is given: the handler's
+        own ``await request.form()`` only loads the body for it.
+        """
+        requests = {p.name for p in self.handler_params(handler) if p.type_name in REQUEST_TYPES}
+        return any(
+            isinstance(arg.value, cst.Name) and arg.value.value in requests for arg in node.args
+        )
 
     def visit_Name(self, node: cst.Name) -> None:
         """A name mentioning a signature: the raw body is needed to verify it."""
@@ -186,8 +206,10 @@ class UntypedRequestBody(RouteCheck):
 
     def leave_handler(self, handler: Handler) -> None:
         """Report raw body reads; ``body()`` is allowed where a signature is verified."""
+        handed = handler in self._handed
+        self._handed.discard(handler)
         for node, read in self._reads.pop(handler, []):
-            if read.endswith(".body") and handler in self._signed:
+            if (read.endswith(".body") and handler in self._signed) or handed:
                 continue
             self.report(
                 node,
