@@ -34,6 +34,7 @@ AUTH_FLOW = re.compile(
 )
 # Handlers of the same flows, by name (``POST /users`` handled by ``register``).
 AUTH_FLOW_NAME = re.compile(r"^(register|sign_?up|refresh(_access)?(_tokens?)?|renew_tokens?)(_|$)")
+DEV_SWITCH = re.compile(r"(?i)environment|\benv\b|debug|local|develop|\bdev\b|testing")
 SECRET_NAME = re.compile(r"secret|(^|_)token$|^(license_)?key$|invitation_token|claim_token")
 RAW_BODY = frozenset({"body", "form", "json", "stream"})
 # A handler that checks a request signature (an HMAC of the body, a signed webhook payload)
@@ -226,6 +227,21 @@ class MissingAuthOnMutation(RouteCheck):
             "include dependencies in a "
             "src/ layout (the including module imports `shop.orders`, not `src.shop.orders`)",
         ),
+        Case(
+            files={
+                "app/routes/seed.py": (
+                    "from fastapi import APIRouter\n\nrouter = APIRouter(prefix='/seed')\n\n\n"
+                    "@router.post('/users')\nasync def seed_user() -> None:\n    pass\n"
+                ),
+                "app/main.py": (
+                    "from fastapi import FastAPI\n\nfrom app.config import settings\n"
+                    "from app.routes import seed\n\napp = FastAPI()\n"
+                    "if settings.ENVIRONMENT == 'local':\n    app.include_router(seed.router)\n"
+                ),
+            },
+            hits=1,
+            note="a route mounted only in the local environment is advisory, not scored",
+        ),
     )
     bad: ClassVar[tuple[Case, ...]] = (
         Case(
@@ -299,6 +315,14 @@ class MissingAuthOnMutation(RouteCheck):
     def leave_handler(self, handler: Handler) -> None:
         """Report the handler unless its body verified a request signature."""
         message = self._unguarded.pop(handler, None)
+        condition = self._dev_only(handler) if message is not None else None
+        if message is not None and condition is not None:
+            # Mounted only under a development switch: not exposed where it would matter.
+            span = Span.of(self.get_metadata(PositionProvider, handler.node.name))
+            message += f"; its router is mounted only when `{condition}`: if that is a "
+            message += "development-only switch, it is not exposed in production"
+            self.hits.append(Hit(self.context.path, span, message, advisory=True))
+            message = None
         raw = handler in self._raw
         if message is not None and handler not in self._signed and raw:
             # A webhook reads its raw body and may check its signature in a library we
@@ -332,6 +356,26 @@ class MissingAuthOnMutation(RouteCheck):
             and SECRET_NAME.search(stmt.target.id) is not None
             for stmt in found[0].body
         )
+
+    def _dev_only(self, handler: Handler) -> str | None:
+        """The condition of a module-level ``if`` around each include mounting the router.
+
+        ``if settings.ENVIRONMENT == "local": api.include_router(private.router)`` mounts a
+        seeding route only in development.
+        """
+        conditions: list[str] = []
+        for route in handler.routes:
+            includes = self.index.includes_of(route.owner)
+            if not includes:
+                return None
+            for include, path in includes:
+                call = self.index.include_call(include, path)
+                tree = self.context.project.trees.get(path)
+                test = _guard_of(call, tree) if call is not None and tree is not None else None
+                if test is None or DEV_SWITCH.search(test) is None:
+                    return None
+                conditions.append(test)
+        return conditions[0] if conditions else None
 
     def _request_params(self, handler: Handler) -> set[str]:
         """Names of the handler's parameters typed as a Starlette/FastAPI ``Request``."""
@@ -427,3 +471,13 @@ class MissingAuthOnMutation(RouteCheck):
             keyword_value(call, "dependencies") is not None
             for _, call, _ in self.index.mount_calls(owner)
         )
+
+
+def _guard_of(call: ast.Call, tree: ast.Module) -> str | None:
+    """The test of the module-level ``if`` whose body holds ``call``, as source."""
+    for stmt in tree.body:
+        if isinstance(stmt, ast.If) and any(
+            node is call for body in stmt.body for node in ast.walk(body)
+        ):
+            return ast.unparse(stmt.test)
+    return None
