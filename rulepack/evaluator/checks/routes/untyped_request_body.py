@@ -110,6 +110,14 @@ class UntypedRequestBody(RouteCheck):
     )
     bad: ClassVar[tuple[Case, ...]] = (
         Case.bad(
+            "from fastapi import APIRouter, Request\n\nrouter = APIRouter()\n\n\n"
+            "@router.post('/notes/{note_id}')\n"
+            "async def edit_note(note_id: int, request: Request) -> object:\n"
+            "    data = await request.form()\n    save(note_id, data['text'])\n"
+            "    return pages.render(request, 'note.html')\n",
+            note="a form read and used by the handler, though the request also goes to a template",
+        ),
+        Case.bad(
             "from typing import Any\n\nfrom fastapi import APIRouter, Request\n\n"
             "router = APIRouter(prefix='/api/v1/orders', tags=['orders'])\n\n\n"
             "@router.post('/')\nasync def create_order(request: Request) -> OrderRead:\n"
@@ -140,6 +148,13 @@ class UntypedRequestBody(RouteCheck):
         self._reads: dict[Handler, list[tuple[cst.Call, str]]] = {}
         self._signed: set[Handler] = set()
         self._handed: set[Handler] = set()  # handlers that pass their Request to a library
+        self._discarded: set[cst.Call] = set()  # reads whose result is thrown away
+
+    def visit_Expr(self, node: cst.Expr) -> None:
+        """``await request.form()`` as a statement: the body is only loaded, not used here."""
+        value = node.value.expression if isinstance(node.value, cst.Await) else node.value
+        if isinstance(value, cst.Call):
+            self._discarded.add(value)
 
     def enter_handler(self, handler: Handler) -> None:
         """Report untyped body parameters of POST, PUT and PATCH routes."""
@@ -209,7 +224,9 @@ class UntypedRequestBody(RouteCheck):
         handed = handler in self._handed
         self._handed.discard(handler)
         for node, read in self._reads.pop(handler, []):
-            if (read.endswith(".body") and handler in self._signed) or handed:
+            loaded = handed and node in self._discarded  # loaded for the library it is handed to
+            self._discarded.discard(node)
+            if (read.endswith(".body") and handler in self._signed) or loaded:
                 continue
             self.report(
                 node,
