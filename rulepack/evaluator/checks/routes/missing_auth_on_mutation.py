@@ -329,8 +329,9 @@ class MissingAuthOnMutation(RouteCheck):
             # cannot see (Slack's bolt, a provider SDK): the check cannot decide.
             span = Span.of(self.get_metadata(PositionProvider, handler.node.name))
             message += (
-                "; it reads the raw request body: if it is a webhook whose signature a library "
-                "verifies, it is public by design"
+                "; it reads the raw request body, or a body model that could not be read: if a "
+                "library verifies its signature, or the body carries a key or token, it is "
+                "public by design"
             )
             self.hits.append(Hit(self.context.path, span, message, advisory=True))
         elif message is not None and handler not in self._signed:
@@ -377,6 +378,22 @@ class MissingAuthOnMutation(RouteCheck):
                 conditions.append(test)
         return conditions[0] if conditions else None
 
+    def _unreadable_model(self, param: ParamInfo) -> bool:
+        """A parameter typed with a class from a sample file that did not parse.
+
+        Its fields (a license key, an invitation token) cannot be read, so whether the caller
+        presents a secret cannot be decided.
+        """
+        name = param.type_name
+        if name is None or "." not in name:
+            return False
+        module = name.rpartition(".")[0]
+        if self.index.module_path(module) is not None:
+            return False
+        stem = module.replace(".", "/")
+        files = self.context.project.files
+        return any(f.endswith((f"{stem}.py", f"{stem}/__init__.py")) for f in files)
+
     def _request_params(self, handler: Handler) -> set[str]:
         """Names of the handler's parameters typed as a Starlette/FastAPI ``Request``."""
         return {
@@ -395,6 +412,8 @@ class MissingAuthOnMutation(RouteCheck):
             return
         if any(p.type_name == "bytes" for p in self.handler_params(handler)):
             self._raw.add(handler)  # the raw body, from a dependency such as ``get_body``
+        if any(self._unreadable_model(p) for p in self.handler_params(handler)):
+            self._raw.add(handler)  # a body model in a file that did not parse: may hold a key
         path = paths[-1] if paths else "..."
         self._unguarded[handler] = (
             f"{'/'.join(sorted(methods))} `{path}` (`{handler.name}`) declares no auth "

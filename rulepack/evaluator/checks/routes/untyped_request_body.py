@@ -37,7 +37,11 @@ READERS = frozenset({"json", "form", "body"})
 REQUEST_TYPES = frozenset(
     {"fastapi.Request", "fastapi.requests.Request", "starlette.requests.Request"}
 )
-SIGNATURE = re.compile(r"signature|hmac", re.IGNORECASE)
+# Names and strings of a webhook's verification: the raw bytes are what the sender signed.
+SIGNATURE = re.compile(
+    r"signature|hmac|verify_webhook|webhook_secret|validate_event|construct_event|svix",
+    re.IGNORECASE,
+)
 NOT_BODY = frozenset({"depends", "security", "query", "path", "header", "cookie", "form", "file"})
 
 
@@ -106,6 +110,13 @@ class UntypedRequestBody(RouteCheck):
             "@router.post('/oauth/token')\nasync def token(request: Request) -> object:\n"
             "    await request.form()\n    return server.create_token_response(request)\n",
             note="the body is loaded for a library that parses the request it is handed",
+        ),
+        Case.good(
+            "from fastapi import APIRouter, Request\n\nrouter = APIRouter()\n\n\n"
+            "@router.post('/hooks/mail')\nasync def mail_hook(request: Request) -> None:\n"
+            "    raw = await request.body()\n"
+            "    event = _verify_webhook(raw, dict(request.headers))\n    handle(event)\n",
+            note="raw bytes read for a webhook verification helper",
         ),
     )
     bad: ClassVar[tuple[Case, ...]] = (
