@@ -238,13 +238,21 @@ class RouteCheck(ModuleCheck):
     def in_schema(self, route: RouteDecorator) -> bool:
         """Whether the route has an OpenAPI entry anyone can read.
 
-        It has none with ``include_in_schema=False``, as a WebSocket, or when every app it is
+        It has none with ``include_in_schema=False`` (on the route, its router or an include),
+        as a WebSocket, or when every app it is
         mounted on was created with ``openapi_url=None`` (an HTML back office, say).
         """
         flag = route.keyword("include_in_schema")
         if route.method == "websocket" or (isinstance(flag, cst.Name) and flag.value == "False"):
             return False
-        apps = [call for kind, call, _ in self.index.mount_calls(route.owner) if kind == "app"]
+        chain = self.index.mount_calls(route.owner)
+        hidden = (
+            next((k.value for k in call.keywords if k.arg == "include_in_schema"), None)
+            for _, call, _ in chain
+        )
+        if any(isinstance(flag, ast.Constant) and flag.value is False for flag in hidden):
+            return False  # ``APIRouter(include_in_schema=False)`` or its include
+        apps = [call for kind, call, _ in chain if kind == "app"]
         urls = [
             next((k.value for k in call.keywords if k.arg == "openapi_url"), None) for call in apps
         ]

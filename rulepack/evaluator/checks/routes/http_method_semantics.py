@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from typing import ClassVar
 
@@ -11,7 +12,7 @@ from rulepack.evaluator.checks.base import Case, ModuleContext
 from rulepack.evaluator.checks.imports import dotted
 from rulepack.evaluator.checks.routes.handlers import Handler, RouteCheck
 from rulepack.evaluator.checks.routes.naming import snake
-from rulepack.evaluator.checks.routes.sample import ParamInfo
+from rulepack.evaluator.checks.routes.sample import ParamInfo, keyword_value
 
 SESSION_WRITES = frozenset(
     {"add", "add_all", "commit", "delete", "merge", "bulk_save_objects", "bulk_insert_mappings"}
@@ -37,6 +38,7 @@ SQL_BUILDERS = frozenset(
         for name in ("insert", "update", "delete")
     }
 )
+PROTOCOL_REDIRECT = re.compile(r"callback|authori[sz]e|oauth|openid|oidc|(^|/)sso(/|$)|saml")
 WRITE_SQL = re.compile(
     r"^\s*(insert|update|delete|drop|alter|truncate|create|merge|replace)\b", re.IGNORECASE
 )
@@ -111,6 +113,12 @@ class HttpMethodSemantics(RouteCheck):
             "    return await follow(seat)\n",
             note="a commit that only ends the read transaction before a long response",
         ),
+        Case.good(
+            "from fastapi import APIRouter\n\nrouter = APIRouter(prefix='/auth/github')\n\n\n"
+            "@router.get('/callback')\nasync def github_callback(session: AsyncSession) -> None:\n"
+            "    session.add(Account())\n    await session.commit()\n",
+            note="an OAuth callback: the provider redirects with GET and the login writes",
+        ),
     )
     bad: ClassVar[tuple[Case, ...]] = (
         Case.bad(
@@ -176,11 +184,27 @@ class HttpMethodSemantics(RouteCheck):
         handler = self.handler
         if handler is None or handler.methods != {"GET"} or handler in self._reported:
             return
+        if self._protocol_redirect(handler):
+            return
         write = self._write(node, handler)
         if write is not None and write.endswith(".commit()"):
             self._commits.setdefault(handler, node)
         elif write is not None:
             self._report_write(node, handler, write)
+
+    def _protocol_redirect(self, handler: Handler) -> bool:
+        """An OAuth/OIDC/SSO authorize or callback route: the protocol makes it a GET.
+
+        The identity provider redirects the browser with GET, and the route must log the user
+        in (create a session, store the account) or issue a code.
+        """
+        texts = [handler.name, *handler.paths]
+        for route in handler.routes:
+            for _, call, _ in self.index.mount_calls(route.owner):
+                prefix = keyword_value(call, "prefix")
+                if isinstance(prefix, ast.Constant) and isinstance(prefix.value, str):
+                    texts.append(prefix.value)
+        return any(PROTOCOL_REDIRECT.search(text.lower()) for text in texts)
 
     def _report_write(self, node: cst.Call, handler: Handler, write: str) -> None:
         self._reported.add(handler)

@@ -6,8 +6,12 @@ import ast
 import re
 from typing import ClassVar
 
-from rulepack.evaluator.checks.base import Case
+import libcst as cst
+from libcst.metadata import PositionProvider
+
+from rulepack.evaluator.checks.base import Case, Hit, ModuleContext
 from rulepack.evaluator.checks.common import int_param, is_docs_path, is_health_path
+from rulepack.evaluator.checks.facts import Span
 from rulepack.evaluator.checks.routes.handlers import Handler, RouteCheck
 from rulepack.evaluator.checks.routes.kinds import collection_name
 from rulepack.evaluator.checks.routes.naming import snake
@@ -127,8 +131,14 @@ class ListWithoutPagination(RouteCheck):
         ),
     )
 
+    def __init__(self, context: ModuleContext) -> None:
+        """Start with no handler pending."""
+        super().__init__(context)
+        self._pending: dict[Handler, tuple[bool, str]] = {}
+        self._awaits: set[Handler] = set()
+
     def enter_handler(self, handler: Handler) -> None:
-        """Report list-returning ``GET`` routes without pagination parameters."""
+        """Note list-returning ``GET`` routes without pagination parameters."""
         if "GET" not in handler.methods:
             return
         if any(is_health_path(p) or is_docs_path(p) for p in handler.paths):
@@ -137,14 +147,40 @@ class ListWithoutPagination(RouteCheck):
         params = self.handler_params(handler)
         if kind is None or any(self._paginates(p) or _id_list(p) for p in params):
             return
+        store = any(_store_like(p) for p in [*params, *self.class_params(handler)])
         limit = int_param(self.context.params, "max_page_size", 100)
         default = int_param(self.context.params, "default_page_size", 20)
-        self.report(
-            handler.node.name,
+        self._pending[handler] = (
+            store,
             f"GET route `{handler.name}` returns a `{kind}` without pagination parameters; add "
             f"`limit: Annotated[int, Query(ge=1, le={limit})] = {default}` and `offset` "
             "(or a cursor) and apply them in the query",
         )
+
+    def visit_Await(self, node: cst.Await) -> None:
+        """An ``await`` in the handler: it does I/O, so its list may come from a store."""
+        del node
+        if self.handler is not None:
+            self._awaits.add(self.handler)
+
+    def leave_handler(self, handler: Handler) -> None:
+        """Report; a list built without a store or any I/O is advisory (it may be bounded)."""
+        pending = self._pending.pop(handler, None)
+        # a ``def`` handler can do I/O without awaiting: only an async one shows it does none
+        awaited = handler in self._awaits or handler.node.asynchronous is None
+        self._awaits.discard(handler)
+        if pending is None:
+            return
+        store, message = pending
+        if store or awaited:
+            self.report(handler.node.name, message)
+            return
+        span = Span.of(self.get_metadata(PositionProvider, handler.node.name))
+        message += (
+            "; it takes no session or service and awaits nothing: if the list is a fixed, small "
+            "set, pagination is not needed"
+        )
+        self.hits.append(Hit(self.context.path, span, message, advisory=True))
 
     def _collection(self, handler: Handler) -> str | None:
         for route in handler.routes:
@@ -188,3 +224,14 @@ def _id_list(param: ParamInfo) -> bool:
     name = snake(param.name)
     is_ids = name == "ids" or name.endswith("_ids")
     return is_ids and param.type_name in {"list", "set", "tuple", "Sequence"}
+
+
+STORE_WORDS = re.compile(r"session|db|database|repo|service|crud|dao|store|client|conn|uow|manager")
+
+
+def _store_like(param: ParamInfo) -> bool:
+    """A parameter that reads from a store: a session, repository, service or client."""
+    names = [param.name, param.written_name, param.alias, param.type_name]
+    if param.marker is not None:
+        names.append(param.marker.target)
+    return any(STORE_WORDS.search(snake(n.rsplit(".", 1)[-1])) for n in names if n)

@@ -34,6 +34,7 @@ AUTH_FLOW = re.compile(
 )
 # Handlers of the same flows, by name (``POST /users`` handled by ``register``).
 AUTH_FLOW_NAME = re.compile(r"^(register|sign_?up|refresh(_access)?(_tokens?)?|renew_tokens?)(_|$)")
+DEV_SWITCH = re.compile(r"(?i)environment|\benv\b|debug|local|develop|\bdev\b|testing")
 SECRET_NAME = re.compile(r"secret|(^|_)token$|^(license_)?key$|invitation_token|claim_token")
 RAW_BODY = frozenset({"body", "form", "json", "stream"})
 # A handler that checks a request signature (an HMAC of the body, a signed webhook payload)
@@ -226,6 +227,21 @@ class MissingAuthOnMutation(RouteCheck):
             "include dependencies in a "
             "src/ layout (the including module imports `shop.orders`, not `src.shop.orders`)",
         ),
+        Case(
+            files={
+                "app/routes/seed.py": (
+                    "from fastapi import APIRouter\n\nrouter = APIRouter(prefix='/seed')\n\n\n"
+                    "@router.post('/users')\nasync def seed_user() -> None:\n    pass\n"
+                ),
+                "app/main.py": (
+                    "from fastapi import FastAPI\n\nfrom app.config import settings\n"
+                    "from app.routes import seed\n\napp = FastAPI()\n"
+                    "if settings.ENVIRONMENT == 'local':\n    app.include_router(seed.router)\n"
+                ),
+            },
+            hits=1,
+            note="a route mounted only in the local environment is advisory, not scored",
+        ),
     )
     bad: ClassVar[tuple[Case, ...]] = (
         Case(
@@ -299,14 +315,23 @@ class MissingAuthOnMutation(RouteCheck):
     def leave_handler(self, handler: Handler) -> None:
         """Report the handler unless its body verified a request signature."""
         message = self._unguarded.pop(handler, None)
+        condition = self._dev_only(handler) if message is not None else None
+        if message is not None and condition is not None:
+            # Mounted only under a development switch: not exposed where it would matter.
+            span = Span.of(self.get_metadata(PositionProvider, handler.node.name))
+            message += f"; its router is mounted only when `{condition}`: if that is a "
+            message += "development-only switch, it is not exposed in production"
+            self.hits.append(Hit(self.context.path, span, message, advisory=True))
+            message = None
         raw = handler in self._raw
         if message is not None and handler not in self._signed and raw:
             # A webhook reads its raw body and may check its signature in a library we
             # cannot see (Slack's bolt, a provider SDK): the check cannot decide.
             span = Span.of(self.get_metadata(PositionProvider, handler.node.name))
             message += (
-                "; it reads the raw request body: if it is a webhook whose signature a library "
-                "verifies, it is public by design"
+                "; it reads the raw request body, or a body model that could not be read: if a "
+                "library verifies its signature, or the body carries a key or token, it is "
+                "public by design"
             )
             self.hits.append(Hit(self.context.path, span, message, advisory=True))
         elif message is not None and handler not in self._signed:
@@ -333,6 +358,42 @@ class MissingAuthOnMutation(RouteCheck):
             for stmt in found[0].body
         )
 
+    def _dev_only(self, handler: Handler) -> str | None:
+        """The condition of a module-level ``if`` around each include mounting the router.
+
+        ``if settings.ENVIRONMENT == "local": api.include_router(private.router)`` mounts a
+        seeding route only in development.
+        """
+        conditions: list[str] = []
+        for route in handler.routes:
+            includes = self.index.includes_of(route.owner)
+            if not includes:
+                return None
+            for include, path in includes:
+                call = self.index.include_call(include, path)
+                tree = self.context.project.trees.get(path)
+                test = _guard_of(call, tree) if call is not None and tree is not None else None
+                if test is None or DEV_SWITCH.search(test) is None:
+                    return None
+                conditions.append(test)
+        return conditions[0] if conditions else None
+
+    def _unreadable_model(self, param: ParamInfo) -> bool:
+        """A parameter typed with a class from a sample file that did not parse.
+
+        Its fields (a license key, an invitation token) cannot be read, so whether the caller
+        presents a secret cannot be decided.
+        """
+        name = param.type_name
+        if name is None or "." not in name:
+            return False
+        module = name.rpartition(".")[0]
+        if self.index.module_path(module) is not None:
+            return False
+        stem = module.replace(".", "/")
+        files = self.context.project.files
+        return any(f.endswith((f"{stem}.py", f"{stem}/__init__.py")) for f in files)
+
     def _request_params(self, handler: Handler) -> set[str]:
         """Names of the handler's parameters typed as a Starlette/FastAPI ``Request``."""
         return {
@@ -349,6 +410,10 @@ class MissingAuthOnMutation(RouteCheck):
             return
         if AUTH_FLOW_NAME.match(snake(handler.name)) or self._guarded(handler):
             return
+        if any(p.type_name == "bytes" for p in self.handler_params(handler)):
+            self._raw.add(handler)  # the raw body, from a dependency such as ``get_body``
+        if any(self._unreadable_model(p) for p in self.handler_params(handler)):
+            self._raw.add(handler)  # a body model in a file that did not parse: may hold a key
         path = paths[-1] if paths else "..."
         self._unguarded[handler] = (
             f"{'/'.join(sorted(methods))} `{path}` (`{handler.name}`) declares no auth "
@@ -425,3 +490,13 @@ class MissingAuthOnMutation(RouteCheck):
             keyword_value(call, "dependencies") is not None
             for _, call, _ in self.index.mount_calls(owner)
         )
+
+
+def _guard_of(call: ast.Call, tree: ast.Module) -> str | None:
+    """The test of the module-level ``if`` whose body holds ``call``, as source."""
+    for stmt in tree.body:
+        if isinstance(stmt, ast.If) and any(
+            node is call for body in stmt.body for node in ast.walk(body)
+        ):
+            return ast.unparse(stmt.test)
+    return None

@@ -37,7 +37,11 @@ READERS = frozenset({"json", "form", "body"})
 REQUEST_TYPES = frozenset(
     {"fastapi.Request", "fastapi.requests.Request", "starlette.requests.Request"}
 )
-SIGNATURE = re.compile(r"signature|hmac", re.IGNORECASE)
+# Names and strings of a webhook's verification: the raw bytes are what the sender signed.
+SIGNATURE = re.compile(
+    r"signature|hmac|verify_webhook|webhook_secret|validate_event|construct_event|svix",
+    re.IGNORECASE,
+)
 NOT_BODY = frozenset({"depends", "security", "query", "path", "header", "cookie", "form", "file"})
 
 
@@ -101,8 +105,29 @@ class UntypedRequestBody(RouteCheck):
             "    event = construct_event(payload, header, SECRET)\n",
             note="a helper that is not a route; raw bytes read to verify a webhook signature",
         ),
+        Case.good(
+            "from fastapi import APIRouter, Request\n\nrouter = APIRouter()\n\n\n"
+            "@router.post('/oauth/token')\nasync def token(request: Request) -> object:\n"
+            "    await request.form()\n    return server.create_token_response(request)\n",
+            note="the body is loaded for a library that parses the request it is handed",
+        ),
+        Case.good(
+            "from fastapi import APIRouter, Request\n\nrouter = APIRouter()\n\n\n"
+            "@router.post('/hooks/mail')\nasync def mail_hook(request: Request) -> None:\n"
+            "    raw = await request.body()\n"
+            "    event = _verify_webhook(raw, dict(request.headers))\n    handle(event)\n",
+            note="raw bytes read for a webhook verification helper",
+        ),
     )
     bad: ClassVar[tuple[Case, ...]] = (
+        Case.bad(
+            "from fastapi import APIRouter, Request\n\nrouter = APIRouter()\n\n\n"
+            "@router.post('/notes/{note_id}')\n"
+            "async def edit_note(note_id: int, request: Request) -> object:\n"
+            "    data = await request.form()\n    save(note_id, data['text'])\n"
+            "    return pages.render(request, 'note.html')\n",
+            note="a form read and used by the handler, though the request also goes to a template",
+        ),
         Case.bad(
             "from typing import Any\n\nfrom fastapi import APIRouter, Request\n\n"
             "router = APIRouter(prefix='/api/v1/orders', tags=['orders'])\n\n\n"
@@ -133,6 +158,14 @@ class UntypedRequestBody(RouteCheck):
         super().__init__(context)
         self._reads: dict[Handler, list[tuple[cst.Call, str]]] = {}
         self._signed: set[Handler] = set()
+        self._handed: set[Handler] = set()  # handlers that pass their Request to a library
+        self._discarded: set[cst.Call] = set()  # reads whose result is thrown away
+
+    def visit_Expr(self, node: cst.Expr) -> None:
+        """``await request.form()`` as a statement: the body is only loaded, not used here."""
+        value = node.value.expression if isinstance(node.value, cst.Await) else node.value
+        if isinstance(value, cst.Call):
+            self._discarded.add(value)
 
     def enter_handler(self, handler: Handler) -> None:
         """Report untyped body parameters of POST, PUT and PATCH routes."""
@@ -162,6 +195,8 @@ class UntypedRequestBody(RouteCheck):
         """Remember ``request.json()``/``form()``/``body()`` on the handler's ``Request``."""
         handler = self.handler
         func = node.func
+        if handler is not None and self._hands_request(node, handler):
+            self._handed.add(handler)
         if handler is None or not isinstance(func, cst.Attribute):
             return
         if func.attr.value not in READERS or not isinstance(func.value, cst.Name):
@@ -170,6 +205,17 @@ class UntypedRequestBody(RouteCheck):
         param = next((p for p in self.handler_params(handler) if p.name == receiver), None)
         if param is not None and param.type_name in REQUEST_TYPES:
             self._reads.setdefault(handler, []).append((node, f"{receiver}.{func.attr.value}"))
+
+    def _hands_request(self, node: cst.Call, handler: Handler) -> bool:
+        """Whether a call receives the handler's ``Request`` itself as an argument.
+
+        An OAuth server, a Slack or payment SDK parses the request it is given: the handler's
+        own ``await request.form()`` only loads the body for it.
+        """
+        requests = {p.name for p in self.handler_params(handler) if p.type_name in REQUEST_TYPES}
+        return any(
+            isinstance(arg.value, cst.Name) and arg.value.value in requests for arg in node.args
+        )
 
     def visit_Name(self, node: cst.Name) -> None:
         """A name mentioning a signature: the raw body is needed to verify it."""
@@ -186,8 +232,12 @@ class UntypedRequestBody(RouteCheck):
 
     def leave_handler(self, handler: Handler) -> None:
         """Report raw body reads; ``body()`` is allowed where a signature is verified."""
+        handed = handler in self._handed
+        self._handed.discard(handler)
         for node, read in self._reads.pop(handler, []):
-            if read.endswith(".body") and handler in self._signed:
+            loaded = handed and node in self._discarded  # loaded for the library it is handed to
+            self._discarded.discard(node)
+            if (read.endswith(".body") and handler in self._signed) or loaded:
                 continue
             self.report(
                 node,
