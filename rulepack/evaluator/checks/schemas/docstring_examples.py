@@ -81,6 +81,10 @@ IO_METHODS = frozenset(
         "write_bytes",
         "iterdir",
         "glob",
+        "exists",
+        "is_dir",
+        "is_file",
+        "stat",
         "unlink",
         "mkdir",
     }
@@ -151,6 +155,21 @@ def _returns_value(node: cst.FunctionDef) -> bool:
         and item.value is not None
         and not (isinstance(item.value, cst.Name) and item.value.value == "None")
         for item in exits
+    )
+
+
+def _returns_inner_function(node: cst.FunctionDef) -> bool:
+    """Whether a function returns a function it defines: a decorator or a closure factory."""
+    inner = {
+        statement.name.value
+        for statement in node.body.body
+        if isinstance(statement, cst.FunctionDef)
+    }
+    return any(
+        isinstance(item, cst.Return)
+        and isinstance(item.value, cst.Name)
+        and item.value.value in inner
+        for item in _returns(node.body)
     )
 
 
@@ -248,7 +267,8 @@ class DocstringExamples(ModuleCheck):
     ``Depends()``/``Security()`` (dependencies), functions with an unannotated parameter named
     like a service (``db_session``, ``http_client``), functions whose body reads the clock,
     randomness, the environment, files, processes or the network, or calls a session/cursor
-    method (``query``, ``execute``, ``commit`` ...), and test modules, Alembic migrations and
+    method (``query``, ``execute``, ``commit`` ...), decorators and other functions that return
+    a function they define, and test modules, Alembic migrations and
     other modules that import ``alembic`` (``env.py``).
 
     ## Why is this bad?
@@ -352,10 +372,12 @@ class DocstringExamples(ModuleCheck):
             "    return Path(name).read_text()\n\n\n"
             "def load(name: str) -> str:\n    with open(name) as handle:\n"
             "        return handle.read()\n\n\n"
-            "def pick(items: list[str]) -> str:\n    return random.choice(items)\n",
+            "def pick(items: list[str]) -> str:\n    return random.choice(items)\n\n\n"
+            "def timed(func):\n    def wrapper(*args, **kwargs):\n"
+            "        return func(*args, **kwargs)\n\n    return wrapper\n",
             path="app/services/tickets.py",
-            note="helpers that query a database, read the clock, files or randomness: a doctest "
-            "cannot show a fixed output",
+            note="helpers that query a database, read the clock, files or randomness, and a "
+            "decorator: a doctest cannot show a fixed output",
         ),
     )
     bad: ClassVar[tuple[Case, ...]] = (
@@ -431,7 +453,12 @@ class DocstringExamples(ModuleCheck):
             func = target.func if isinstance(target, cst.Call) else target
             if last_part(dotted(func) or "") not in CACHING_DECORATORS:
                 return False
-        return self._takes_values(node) and _returns_value(node) and not self._touches_world(node)
+        return (
+            self._takes_values(node)
+            and _returns_value(node)
+            and not _returns_inner_function(node)
+            and not self._touches_world(node)
+        )
 
     @staticmethod
     def _takes_values(node: cst.FunctionDef) -> bool:
