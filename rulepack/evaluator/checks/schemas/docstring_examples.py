@@ -141,11 +141,24 @@ def _returns(node: cst.CSTNode) -> Iterator[cst.Return | cst.Yield]:
             yield from _returns(child)
 
 
+def _always_raises(node: cst.FunctionDef) -> bool:
+    """Whether the body's last statement is a ``raise``."""
+    body = node.body.body
+    last = body[-1] if body else None
+    if isinstance(last, cst.SimpleStatementLine):
+        return isinstance(last.body[-1], cst.Raise)
+    return isinstance(node.body, cst.SimpleStatementSuite) and isinstance(
+        node.body.body[-1], cst.Raise
+    )
+
+
 def _returns_value(node: cst.FunctionDef) -> bool:
     """Whether a function returns a value (and is not a generator)."""
     exits = list(_returns(node.body))
     if any(isinstance(item, cst.Yield) for item in exits):
         return False
+    if not exits and _always_raises(node):
+        return False  # ``def drop(*args) -> Any: raise DropEvent``
     if node.returns is not None:
         annotation = node.returns.annotation
         base = annotation.value if isinstance(annotation, cst.Subscript) else annotation
@@ -266,7 +279,8 @@ class DocstringExamples(ModuleCheck):
     a doctest cannot run them or show a fixed output: functions the sample passes to
     ``Depends()``/``Security()`` (dependencies), functions with an unannotated parameter named
     like a service (``db_session``, ``http_client``), functions whose body reads the clock,
-    randomness, the environment, files, processes or the network, or calls a session/cursor
+    randomness, the environment, files, processes or the network (directly or through another
+    function of the module), or calls a session/cursor
     method (``query``, ``execute``, ``commit`` ...), decorators and other functions that return
     a function they define, and test modules, Alembic migrations and
     other modules that import ``alembic`` (``env.py``).
@@ -373,6 +387,9 @@ class DocstringExamples(ModuleCheck):
             "def load(name: str) -> str:\n    with open(name) as handle:\n"
             "        return handle.read()\n\n\n"
             "def pick(items: list[str]) -> str:\n    return random.choice(items)\n\n\n"
+            "def stamp(label: str) -> str:\n    return f'{label}@{is_expired_now()}'\n\n\n"
+            "def is_expired_now() -> bool:\n    return datetime.now().year > 2000\n\n\n"
+            "def drop_all(*args: str) -> str:\n    raise RuntimeError(args)\n\n\n"
             "def timed(func):\n    def wrapper(*args, **kwargs):\n"
             "        return func(*args, **kwargs)\n\n    return wrapper\n",
             path="app/services/tickets.py",
@@ -409,6 +426,30 @@ class DocstringExamples(ModuleCheck):
         self.dependencies = context.project.cached(
             "schemas.dependency_names", lambda: dependency_names(context.project)
         )
+        self.worldly: set[str] = set()  # module functions that reach the outside world
+
+    def visit_Module(self, node: cst.Module) -> None:
+        """Find the module's functions that touch the world, directly or through each other.
+
+        ``create_token()`` that calls this module's ``encode()``, which reads the clock, has no
+        fixed output either.
+        """
+        functions = {
+            statement.name.value: statement
+            for statement in node.body
+            if isinstance(statement, cst.FunctionDef)
+        }
+        self.worldly = {name for name, f in functions.items() if self._touches_world(f)}
+        changed = True
+        while changed:
+            changed = False
+            for name, function in functions.items():
+                if name not in self.worldly and any(
+                    isinstance(call.func, cst.Name) and call.func.value in self.worldly
+                    for call in _calls(function.body)
+                ):
+                    self.worldly.add(name)
+                    changed = True
 
     @classmethod
     def applies(cls, facts: ModuleFacts, project: ProjectFacts) -> bool:
@@ -457,6 +498,7 @@ class DocstringExamples(ModuleCheck):
             self._takes_values(node)
             and _returns_value(node)
             and not _returns_inner_function(node)
+            and node.name.value not in self.worldly
             and not self._touches_world(node)
         )
 

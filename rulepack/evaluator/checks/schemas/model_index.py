@@ -654,12 +654,18 @@ class SchemaIndex:
         dependency, when its name ends with ``Create``, ``Update``, ``In``, ``Request``,
         ``Input`` or ``Patch``, or when a request schema holds it in a field. The bases of
         request schemas count too, since their field declarations are what clients fill in.
+        In a sample with routes, a name alone makes a request schema only when the model
+        reaches the OpenAPI schema (:meth:`openapi_schemas`): an unused ``ShoppingListIn``
+        is sent by no client.
         """
         seeds = {name for route in self.routes for name in route.inputs if name in self.models}
+        published = self.openapi_schemas()
         seeds |= {
             name
             for name in self.models
-            if last_part(name).endswith(REQUEST_SUFFIXES) and name not in self.settings
+            if last_part(name).endswith(REQUEST_SUFFIXES)
+            and name not in self.settings
+            and (published is None or name in published)
         }
         found: set[str] = set()
         pending = list(seeds)
