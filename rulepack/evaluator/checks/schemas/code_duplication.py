@@ -85,13 +85,17 @@ ENUM_ROOTS = frozenset(
 
 
 def _enum_bodies(tree: ast.Module, module: str, enums: frozenset[str]) -> set[int]:
-    """The ``id`` of the body of every ``Enum`` class of a module (bases resolved by import)."""
+    """The ``id`` of the body of every ``Enum`` class of a module.
+
+    Bases are resolved by import through the sample's classes; a base whose name ends with
+    ``Enum`` (a project's own ``StrEnum``) counts too, as its module may not resolve.
+    """
     imports = import_map(tree, module)
     found: set[int] = set()
     for node in walk(tree):
         if isinstance(node, ast.ClassDef):
             bases = {imports.resolve_dotted(name) for b in node.bases if (name := ast_dotted(b))}
-            if bases & enums:
+            if bases & enums or any(base.endswith("Enum") for base in bases):
                 found.add(id(node.body))
     return found
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 
 import libcst as cst
 
+from rulepack.evaluator.checks.ast_facts import ast_dotted, import_map
 from rulepack.evaluator.checks.base import ProjectFacts
 from rulepack.evaluator.checks.facts import keyword, route_call, string_value
 from rulepack.evaluator.checks.imports import ImportMap, dotted
@@ -129,6 +131,54 @@ def class_fields(node: cst.ClassDef) -> Iterator[tuple[cst.AnnAssign, str, int]]
                 yield small, name, index
 
 
+WEB_PACKAGES = frozenset({"fastapi", "starlette"})
+
+
+def foreign_owners(project: ProjectFacts) -> frozenset[str]:
+    """Module-level names bound to an object of another framework (``app = slack_bolt.App()``).
+
+    Their ``.options(...)``/``.get(...)`` decorators register handlers of that framework, not
+    FastAPI routes. An object built by the sample's own code (``UserAPIRouter()``, a factory) or
+    by FastAPI/Starlette is not foreign.
+    """
+    return project.cached("schemas.foreign_owners", lambda: _foreign_owners(project))
+
+
+def _foreign_owners(project: ProjectFacts) -> frozenset[str]:
+    own = {facts.module.split(".", 1)[0] for facts in project.modules if facts.module}
+    found: set[str] = set()
+    for facts in project.modules:
+        tree = project.trees.get(facts.path)
+        if tree is None:
+            continue
+        imports = import_map(tree, facts.module)
+        for statement in tree.body:
+            if not isinstance(statement, ast.Assign) or not isinstance(statement.value, ast.Call):
+                continue
+            callee = ast_dotted(statement.value.func)
+            head = callee.split(".", 1)[0] if callee else ""
+            if callee is None or head not in imports.names:
+                continue  # a builtin or a name of this module
+            package = imports.resolve_dotted(callee).split(".", 1)[0]
+            if package in WEB_PACKAGES or package in own:
+                continue
+            for target in statement.targets:
+                if isinstance(target, ast.Name):
+                    found.update(_spellings(facts.module, target.id))
+    return frozenset(found)
+
+
+def _spellings(module: str, name: str) -> Iterator[str]:
+    """``a.b.c.name`` and its tails ``b.c.name``, ``c.name``.
+
+    A sample evaluated from above its import root (``src/pkg/...``) names its modules with a
+    prefix its imports do not use.
+    """
+    parts = module.split(".") if module else []
+    for start in range(len(parts)):
+        yield ".".join([*parts[start:], name])
+
+
 def route_methods(
     node: cst.FunctionDef, imports: ImportMap, project: ProjectFacts
 ) -> tuple[cst.Call, set[str]] | None:
@@ -143,6 +193,8 @@ def route_methods(
         owner = imports.resolve(found[0])
         if owner is None or not is_route_owner(owner, project):
             continue
+        if owner in foreign_owners(project):
+            continue  # a handler of another framework (a Slack app's ``options``)
         method, call = found[1], found[2]
         if method != "api_route":
             return call, {method}

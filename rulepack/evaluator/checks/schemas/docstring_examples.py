@@ -81,6 +81,10 @@ IO_METHODS = frozenset(
         "write_bytes",
         "iterdir",
         "glob",
+        "exists",
+        "is_dir",
+        "is_file",
+        "stat",
         "unlink",
         "mkdir",
     }
@@ -137,11 +141,24 @@ def _returns(node: cst.CSTNode) -> Iterator[cst.Return | cst.Yield]:
             yield from _returns(child)
 
 
+def _always_raises(node: cst.FunctionDef) -> bool:
+    """Whether the body's last statement is a ``raise``."""
+    body = node.body.body
+    last = body[-1] if body else None
+    if isinstance(last, cst.SimpleStatementLine):
+        return isinstance(last.body[-1], cst.Raise)
+    return isinstance(node.body, cst.SimpleStatementSuite) and isinstance(
+        node.body.body[-1], cst.Raise
+    )
+
+
 def _returns_value(node: cst.FunctionDef) -> bool:
     """Whether a function returns a value (and is not a generator)."""
     exits = list(_returns(node.body))
     if any(isinstance(item, cst.Yield) for item in exits):
         return False
+    if not exits and _always_raises(node):
+        return False  # ``def drop(*args) -> Any: raise DropEvent``
     if node.returns is not None:
         annotation = node.returns.annotation
         base = annotation.value if isinstance(annotation, cst.Subscript) else annotation
@@ -151,6 +168,21 @@ def _returns_value(node: cst.FunctionDef) -> bool:
         and item.value is not None
         and not (isinstance(item.value, cst.Name) and item.value.value == "None")
         for item in exits
+    )
+
+
+def _returns_inner_function(node: cst.FunctionDef) -> bool:
+    """Whether a function returns a function it defines: a decorator or a closure factory."""
+    inner = {
+        statement.name.value
+        for statement in node.body.body
+        if isinstance(statement, cst.FunctionDef)
+    }
+    return any(
+        isinstance(item, cst.Return)
+        and isinstance(item.value, cst.Name)
+        and item.value.value in inner
+        for item in _returns(node.body)
     )
 
 
@@ -247,8 +279,10 @@ class DocstringExamples(ModuleCheck):
     a doctest cannot run them or show a fixed output: functions the sample passes to
     ``Depends()``/``Security()`` (dependencies), functions with an unannotated parameter named
     like a service (``db_session``, ``http_client``), functions whose body reads the clock,
-    randomness, the environment, files, processes or the network, or calls a session/cursor
-    method (``query``, ``execute``, ``commit`` ...), and test modules, Alembic migrations and
+    randomness, the environment, files, processes or the network (directly or through another
+    function of the module), or calls a session/cursor
+    method (``query``, ``execute``, ``commit`` ...), decorators and other functions that return
+    a function they define, and test modules, Alembic migrations and
     other modules that import ``alembic`` (``env.py``).
 
     ## Why is this bad?
@@ -352,10 +386,15 @@ class DocstringExamples(ModuleCheck):
             "    return Path(name).read_text()\n\n\n"
             "def load(name: str) -> str:\n    with open(name) as handle:\n"
             "        return handle.read()\n\n\n"
-            "def pick(items: list[str]) -> str:\n    return random.choice(items)\n",
+            "def pick(items: list[str]) -> str:\n    return random.choice(items)\n\n\n"
+            "def stamp(label: str) -> str:\n    return f'{label}@{is_expired_now()}'\n\n\n"
+            "def is_expired_now() -> bool:\n    return datetime.now().year > 2000\n\n\n"
+            "def drop_all(*args: str) -> str:\n    raise RuntimeError(args)\n\n\n"
+            "def timed(func):\n    def wrapper(*args, **kwargs):\n"
+            "        return func(*args, **kwargs)\n\n    return wrapper\n",
             path="app/services/tickets.py",
-            note="helpers that query a database, read the clock, files or randomness: a doctest "
-            "cannot show a fixed output",
+            note="helpers that query a database, read the clock, files or randomness, and a "
+            "decorator: a doctest cannot show a fixed output",
         ),
     )
     bad: ClassVar[tuple[Case, ...]] = (
@@ -387,6 +426,30 @@ class DocstringExamples(ModuleCheck):
         self.dependencies = context.project.cached(
             "schemas.dependency_names", lambda: dependency_names(context.project)
         )
+        self.worldly: set[str] = set()  # module functions that reach the outside world
+
+    def visit_Module(self, node: cst.Module) -> None:
+        """Find the module's functions that touch the world, directly or through each other.
+
+        ``create_token()`` that calls this module's ``encode()``, which reads the clock, has no
+        fixed output either.
+        """
+        functions = {
+            statement.name.value: statement
+            for statement in node.body
+            if isinstance(statement, cst.FunctionDef)
+        }
+        self.worldly = {name for name, f in functions.items() if self._touches_world(f)}
+        changed = True
+        while changed:
+            changed = False
+            for name, function in functions.items():
+                if name not in self.worldly and any(
+                    isinstance(call.func, cst.Name) and call.func.value in self.worldly
+                    for call in _calls(function.body)
+                ):
+                    self.worldly.add(name)
+                    changed = True
 
     @classmethod
     def applies(cls, facts: ModuleFacts, project: ProjectFacts) -> bool:
@@ -431,7 +494,13 @@ class DocstringExamples(ModuleCheck):
             func = target.func if isinstance(target, cst.Call) else target
             if last_part(dotted(func) or "") not in CACHING_DECORATORS:
                 return False
-        return self._takes_values(node) and _returns_value(node) and not self._touches_world(node)
+        return (
+            self._takes_values(node)
+            and _returns_value(node)
+            and not _returns_inner_function(node)
+            and node.name.value not in self.worldly
+            and not self._touches_world(node)
+        )
 
     @staticmethod
     def _takes_values(node: cst.FunctionDef) -> bool:

@@ -52,7 +52,10 @@ class DuplicatedFields(ProjectCheck):
     normalised). Two models that declare at least ``min_shared_fields`` (default 3) identical
     fields and have no common base class in the sample (only ``BaseModel``) are copies; models
     linked by such pairs form a group, reported once at its first class. Settings classes and
-    test modules are left out.
+    test modules are left out, and so are models no documented route takes or returns
+    (directly or nested, see ``SchemaIndex.openapi_schemas``) when the sample has routes: a
+    model of an outside contract (a parser's output, an LLM's structured output) may mirror an
+    API schema without being its sibling.
 
     ## Why is this bad?
     Copied declarations drift apart: a constraint or description changed in one schema is
@@ -111,6 +114,27 @@ class DuplicatedFields(ProjectCheck):
             hits=0,
             note="models in tests are not compared",
         ),
+        Case(
+            files={
+                "app/schemas.py": (
+                    "from pydantic import BaseModel\n\n\nclass DishOut(BaseModel):\n"
+                    "    title: str\n    servings: int\n    minutes: int\n"
+                ),
+                "app/llm.py": (
+                    "from pydantic import BaseModel\n\n\nclass DishExtraction(BaseModel):\n"
+                    "    title: str\n    servings: int\n    minutes: int\n"
+                ),
+                "app/routes.py": (
+                    "from fastapi import APIRouter\n\nfrom app.schemas import DishOut\n\n"
+                    "router = APIRouter()\n\n\n"
+                    "@router.get('/dishes/{dish_id}')\n"
+                    "async def dish(dish_id: int) -> DishOut:\n    raise NotImplementedError\n"
+                ),
+            },
+            hits=0,
+            note="a model of an outside contract (an LLM's structured output) that no route "
+            "uses mirrors an API schema",
+        ),
     )
     bad: ClassVar[tuple[Case, ...]] = (
         Case.bad(_COPIED),
@@ -141,10 +165,13 @@ class DuplicatedFields(ProjectCheck):
         """Index the sample's models (outside tests, settings left out)."""
         super().__init__(project, params)
         self.index = SchemaIndex.of(project)
+        published = project.cached("schemas.openapi_schemas", self.index.openapi_schemas)
         self.models = [
             self.index.classes[name]
             for name in sorted(self.index.models - self.index.settings)
-            if name in self.index.classes and not is_test_path(self.index.classes[name].path)
+            if name in self.index.classes
+            and not is_test_path(self.index.classes[name].path)
+            and (published is None or name in published)
         ]
 
     def applies(self) -> bool:

@@ -239,6 +239,24 @@ class FieldConstraints(ModelClassCheck):
             path="db/migrations/versions/2024_01_02_add_rank.py",
             note="a schema snapshot inside an Alembic migration is never sent by a client",
         ),
+        Case(
+            files={
+                "app/schemas.py": (
+                    "from pydantic import BaseModel, Field\n\n\n"
+                    "class BasketIn(BaseModel):\n    label: str\n\n\n"
+                    "class BasketOut(BaseModel):\n    label: str = Field(max_length=40)\n"
+                ),
+                "app/routes.py": (
+                    "from fastapi import APIRouter\n\nfrom app.schemas import BasketOut\n\n"
+                    "router = APIRouter()\n\n\n"
+                    "@router.get('/baskets/{basket_id}')\n"
+                    "async def basket(basket_id: int) -> BasketOut:\n"
+                    "    raise NotImplementedError\n"
+                ),
+            },
+            hits=0,
+            note="a model named like an input that no route takes or returns",
+        ),
     )
     bad: ClassVar[tuple[Case, ...]] = (
         Case.bad(_PRODUCT_CREATE, hits=4),
@@ -271,7 +289,9 @@ class FieldConstraints(ModelClassCheck):
     def __init__(self, context: ModuleContext) -> None:
         """Learn which of the sample's models are request schemas, and the module's aliases."""
         super().__init__(context)
-        self.requests = self.index.request_schemas()
+        self.requests = context.project.cached(
+            "schemas.request_schemas", self.index.request_schemas
+        )
         self.aliases: dict[str, cst.BaseExpression] = {}
 
     def visit_Module(self, node: cst.Module) -> None:

@@ -172,6 +172,25 @@ class FieldWithoutDescription(ModelClassCheck):
             note="a model returned inside a generic envelope and the model one of its fields "
             "holds; an empty description, a docstring that pydantic does not read",
         ),
+        Case(
+            files={
+                "app/schemas/__init__.py": "from .base import Schema\n",
+                "app/schemas/base.py": (
+                    "from pydantic import BaseModel\n\n\nclass Schema(BaseModel):\n    pass\n"
+                ),
+                "app/schemas/notes.py": (
+                    "from app.schemas import Schema\n\n\nclass NoteOut(Schema):\n    text: str\n"
+                ),
+                "app/routes.py": (
+                    "from fastapi import APIRouter\n\nfrom app.schemas.notes import NoteOut\n\n"
+                    "router = APIRouter()\n\n\n"
+                    "@router.get('/notes', response_model=list[NoteOut])\n"
+                    "async def notes() -> list[dict[str, str]]:\n    return []\n"
+                ),
+            },
+            hits=1,
+            note="a model whose base is imported through the package's re-export",
+        ),
     )
 
     def __init__(self, context: ModuleContext) -> None:
@@ -200,8 +219,17 @@ class FieldWithoutDescription(ModelClassCheck):
             following = body[position + 1] if position + 1 < len(body) else None
             if docstrings and _is_docstring(following):
                 continue
-            self.report(
-                statement.target,
-                f"field `{field}` of `{last_part(name)}` has no description; add "
-                "`Field(description=...)` so /docs and generated clients explain it",
+            self.report(statement.target, self._message(field, last_part(name)))
+
+    def _message(self, field: str, model: str) -> str:
+        """Why the description matters: the model is in /docs, or would be if a route used it."""
+        if self.published is None:
+            return (
+                f"field `{field}` of `{model}` has no description; add "
+                "`Field(description=...)` so /docs and generated clients explain it when a "
+                "route takes or returns the model"
             )
+        return (
+            f"field `{field}` of `{model}` has no description, and `{model}` is in the OpenAPI "
+            "schema; add `Field(description=...)` so /docs and generated clients explain it"
+        )

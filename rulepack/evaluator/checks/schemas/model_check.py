@@ -24,8 +24,12 @@ def model_roots(project: ProjectFacts) -> frozenset[str]:
 
 
 def defines_model(facts: ModuleFacts, project: ProjectFacts) -> bool:
-    """Whether a module defines a Pydantic model (a cheap test on the facts, for ``applies``)."""
-    models = project.subclasses_of(model_roots(project))
+    """Whether a module defines a Pydantic model (for ``applies``).
+
+    The sample's index follows bases through re-exports (``from app.schemas import Schema``
+    where ``app/schemas/__init__.py`` imports it from ``.base``); the facts alone do not.
+    """
+    models = SchemaIndex.of(project).models
     return any(fact.name in models for fact in facts.classes)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rulepack.evaluator.checks.ast_facts import ast_dotted, import_map, walk
 from rulepack.evaluator.checks.base import ProjectFacts
@@ -563,6 +563,7 @@ class SchemaIndex:
         declarative: set[str] = set()
         routes: list[RouteParams] = []
         visibility = _visibility(project)
+        reexports: dict[str, str] = {}
         for facts in project.modules:
             tree = project.trees.get(facts.path)
             if tree is None:
@@ -570,7 +571,9 @@ class SchemaIndex:
             local = frozenset(
                 s.name for s in top_level_statements(tree.body) if isinstance(s, ast.ClassDef)
             )
-            resolver = Resolver(top_level_imports(tree, facts.module), local)
+            imports = top_level_imports(tree, facts.module)
+            reexports.update(_reexports(tree, facts.module, facts.path))
+            resolver = Resolver(imports, local)
             for statement in top_level_statements(tree.body):
                 if isinstance(statement, ast.ClassDef):
                     decl = _class_decl(statement, facts.path, facts.module, resolver)
@@ -597,6 +600,9 @@ class SchemaIndex:
                         and visibility.documented(owner),
                     )
                 )
+        canonical = _Canonical(reexports, frozenset(classes))
+        classes = {name: canonical.decl(decl) for name, decl in classes.items()}
+        routes = [canonical.route(route) for route in routes]
         models = _closure(classes, MODEL_ROOTS)
         tables = {decl.name for decl in classes.values() if decl.has_table}
         orm_roots = {*ORM_BASE_CLASSES, *declarative, *tables}
@@ -648,12 +654,18 @@ class SchemaIndex:
         dependency, when its name ends with ``Create``, ``Update``, ``In``, ``Request``,
         ``Input`` or ``Patch``, or when a request schema holds it in a field. The bases of
         request schemas count too, since their field declarations are what clients fill in.
+        In a sample with routes, a name alone makes a request schema only when the model
+        reaches the OpenAPI schema (:meth:`openapi_schemas`): an unused ``ShoppingListIn``
+        is sent by no client.
         """
         seeds = {name for route in self.routes for name in route.inputs if name in self.models}
+        published = self.openapi_schemas()
         seeds |= {
             name
             for name in self.models
-            if last_part(name).endswith(REQUEST_SUFFIXES) and name not in self.settings
+            if last_part(name).endswith(REQUEST_SUFFIXES)
+            and name not in self.settings
+            and (published is None or name in published)
         }
         found: set[str] = set()
         pending = list(seeds)
@@ -698,6 +710,54 @@ class SchemaIndex:
                     if not field.excluded:
                         pending.extend(field.refs)
         return frozenset(found & self.models)
+
+
+def _reexports(tree: ast.Module, module: str, path: str) -> dict[str, str]:
+    """``<module>.<name>`` -> the qualified name the module's imports bind to ``name``.
+
+    Relative imports of a package's ``__init__.py`` are read from the package itself.
+    """
+    package_module = f"{module}.__init__" if path.endswith("__init__.py") else module
+    names = top_level_imports(tree, package_module).names
+    return {f"{module}.{name}": target for name, target in names.items()}
+
+
+@dataclass(frozen=True)
+class _Canonical:
+    """Names followed through re-exports.
+
+    ``app.schemas.User`` is ``app.schemas.user.User`` when ``app/schemas/__init__.py`` imports
+    it from there.
+    """
+
+    reexports: Mapping[str, str]  # ``<module>.<name>`` -> what the module's import binds
+    classes: frozenset[str]
+
+    def name(self, name: str) -> str:
+        """The class a name stands for, following re-exports (a few hops at most)."""
+        for _ in range(5):
+            if name in self.classes or name not in self.reexports:
+                return name
+            name = self.reexports[name]
+        return name
+
+    def names(self, names: tuple[str, ...]) -> tuple[str, ...]:
+        """:meth:`name` of each."""
+        return tuple(self.name(name) for name in names)
+
+    def decl(self, decl: ClassDecl) -> ClassDecl:
+        """A class with its bases and field types followed through re-exports."""
+        fields = tuple(
+            replace(field, types=self.names(field.types), refs=self.names(field.refs))
+            for field in decl.fields
+        )
+        return replace(decl, bases=self.names(decl.bases), fields=fields)
+
+    def route(self, route: RouteParams) -> RouteParams:
+        """A route with its model names followed through re-exports."""
+        return replace(
+            route, inputs=self.names(route.inputs), schema_refs=self.names(route.schema_refs)
+        )
 
 
 def _by_short_name(names: Iterable[str]) -> dict[str, list[str]]:

@@ -287,6 +287,19 @@ class ModuleSectionOrder(ModuleCheck):
             path="app/routers/auth.py",
             note="a handler registered as a route by a call is a route, not a helper",
         ),
+        Case(
+            files={
+                "chat/bolt.py": "from slack_bolt import App\n\napp = App(token='x')\n",
+                "chat/handlers.py": (
+                    "from chat.bolt import app\n\n\n"
+                    "@app.options('project-select')\ndef project_options(ack) -> None:\n"
+                    "    ack()\n\n\n"
+                    "def handle_list_command(ack) -> None:\n    ack()\n"
+                ),
+            },
+            hits=0,
+            note="`options` handlers of a Slack app are not FastAPI routes",
+        ),
     )
     bad: ClassVar[tuple[Case, ...]] = (
         Case.bad(

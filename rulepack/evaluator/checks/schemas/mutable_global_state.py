@@ -12,6 +12,7 @@ import libcst as cst
 
 from rulepack.evaluator.checks.ast_facts import ast_dotted, walk
 from rulepack.evaluator.checks.base import Case, ModuleCheck, ModuleContext, ProjectFacts
+from rulepack.evaluator.checks.facts import string_value
 from rulepack.evaluator.checks.imports import dotted
 from rulepack.evaluator.checks.schemas.module_bindings import module_bindings, target_names
 
@@ -140,7 +141,8 @@ class MutableGlobalState(ModuleCheck):
     mutation at module level (filling a table at import time) is not reported either, nor is a
     mutation in a function that runs at import time (one called by module-level code, or used
     as a decorator anywhere in the sample: a registry filled while modules load and only read
-    afterwards), nor in a function that first looks the name up by key (``key in cache``,
+    afterwards, or a SQLAlchemy ``mapper_configured`` listener), nor in a function that first
+    looks the name up by key (``key in cache``,
     ``cache.get(key)``: a memo cache of computed values). Each name is reported once, at its
     first mutation. Rebinding with ``global`` is ruff's
     PLW0603.
@@ -209,6 +211,14 @@ class MutableGlobalState(ModuleCheck):
             "    if found is None:\n        found = slugs[title] = title.lower()\n"
             "    return found\n",
             note="memo caches looked up by key before they are filled",
+        ),
+        Case.good(
+            "from sqlalchemy import event\nfrom sqlalchemy.orm import Mapper\n\n"
+            "tagged_models: set[type] = set()\n\n\n"
+            "@event.listens_for(Mapper, 'mapper_configured')\n"
+            "def remember(mapper: Mapper, class_: type) -> None:\n"
+            "    tagged_models.add(class_)\n",
+            note="a registry of model classes filled while SQLAlchemy configures its mappers",
         ),
     )
     bad: ClassVar[tuple[Case, ...]] = (
@@ -292,7 +302,7 @@ class MutableGlobalState(ModuleCheck):
         kind = self._global_container(name)
         if kind is None or name is None or name.value in self.reported:
             return
-        if self.scopes[0].name in self.import_time:
+        if self.scopes[0].name in self.import_time or _configuration_hook(self.scopes[0].node):
             return  # a registry filled while modules are imported, read afterwards
         if _is_memo(name.value, self.scopes[-1].node):
             return  # a memo cache: looked up by key before it is filled
@@ -356,6 +366,24 @@ def _import_time_calls(node: cst.CSTNode) -> Iterator[str]:
         if isinstance(node, cst.FunctionDef) and child is node.body:
             continue
         yield from _import_time_calls(child)
+
+
+CONFIGURATION_EVENTS = frozenset(
+    {"mapper_configured", "before_configured", "after_configured", "instrument_class"}
+)
+
+
+def _configuration_hook(function: cst.FunctionDef) -> bool:
+    """``@event.listens_for(Mapper, "mapper_configured")``: runs while models are configured."""
+    for decorator in function.decorators:
+        call = decorator.decorator
+        if not isinstance(call, cst.Call) or (dotted(call.func) or "").rsplit(".", 1)[-1] != (
+            "listens_for"
+        ):
+            continue
+        if any(string_value(argument.value) in CONFIGURATION_EVENTS for argument in call.args):
+            return True
+    return False
 
 
 def _is_memo(name: str, function: cst.FunctionDef) -> bool:

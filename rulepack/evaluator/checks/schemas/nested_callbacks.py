@@ -28,6 +28,19 @@ CALLBACK_KEYWORDS = frozenset(
 BOOKKEEPING = frozenset({"discard", "remove"})
 
 
+def _ignores_parameters(node: cst.Lambda) -> bool:
+    """Whether a lambda's body uses none of its parameters."""
+    params = {param.name.value for param in node.params.params}
+    return not params & set(_names(node.body))
+
+
+def _names(node: cst.CSTNode) -> list[str]:
+    found = [node.value] if isinstance(node, cst.Name) else []
+    for child in node.children:
+        found.extend(_names(child))
+    return found
+
+
 @dataclass
 class _Function:
     """A function being visited: whether it is async and the functions defined in it."""
@@ -41,7 +54,8 @@ class NestedCallbacks(ModuleCheck):
 
     ## What it does
     Finds ``.add_done_callback(...)`` (except ``add_done_callback(tasks.discard)``, the
-    documented idiom that keeps a strong reference to a background task), event-loop
+    documented idiom that keeps a strong reference to a background task, and a lambda that
+    ignores the finished task, such as a progress tick), event-loop
     scheduling with ``.call_soon(...)``, ``.call_later(...)`` and ``.call_at(...)`` anywhere,
     and, inside ``async def`` functions, calls passing a lambda or a locally defined function as
     ``callback=``, ``on_done=``, ``on_complete=``, ``on_success=``, ``on_error=`` (and similar)
@@ -62,13 +76,15 @@ class NestedCallbacks(ModuleCheck):
             "async def refresh_profile(user_id: int) -> None:\n"
             "    profile = await fetch_profile(user_id)\n    await save_profile(profile)\n"
             "    task = asyncio.create_task(save_profile(profile))\n    background.add(task)\n"
-            "    task.add_done_callback(background.discard)\n\n\n"
+            "    task.add_done_callback(background.discard)\n"
+            "    task.add_done_callback(lambda _: progress.advance())\n\n\n"
             "def from_thread(loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[int]) -> None:\n"
             "    loop.call_soon_threadsafe(queue.put_nowait, 1)\n\n\n"
             "def configure(register) -> None:\n    register(callback=lambda: None)\n\n\n"
             "async def upload(client, on_progress) -> None:\n"
             "    await client.upload(callback=on_progress)\n",
-            note="the task-reference idiom, a thread handing over a value, callbacks in sync "
+            note="the task-reference idiom, a progress tick that ignores the task, a thread "
+            "handing over a value, callbacks in sync "
             "code and a callback received from the caller",
         ),
         Case.good(
@@ -142,12 +158,18 @@ class NestedCallbacks(ModuleCheck):
             self._callback_arguments(node)
 
     def _bookkeeping(self, node: cst.Call) -> bool:
+        """``add_done_callback(tasks.discard)`` or a lambda that ignores the finished task.
+
+        ``lambda _: progress.advance()`` is a notification (a progress tick): the flow does
+        not continue from the task's result, which the caller awaits.
+        """
         values = [argument.value for argument in node.args]
-        return (
-            len(values) == 1
-            and isinstance(values[0], cst.Attribute)
-            and values[0].attr.value in BOOKKEEPING
-        )
+        if len(values) != 1:
+            return False
+        value = values[0]
+        if isinstance(value, cst.Attribute):
+            return value.attr.value in BOOKKEEPING
+        return isinstance(value, cst.Lambda) and _ignores_parameters(value)
 
     def _callback_arguments(self, node: cst.Call) -> None:
         local = self.functions[-1].local_functions
