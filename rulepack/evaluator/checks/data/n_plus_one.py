@@ -49,6 +49,15 @@ def is_fixed_iterable(node: cst.BaseExpression) -> bool:
     return name is not None and bool(CONSTANT.match(name) or CLASS_NAME.match(name))
 
 
+def _target_names(target: cst.BaseExpression) -> list[str]:
+    """The names a ``for`` target binds (``model, ids`` gives both)."""
+    if isinstance(target, cst.Name):
+        return [target.value]
+    if isinstance(target, cst.Tuple | cst.List):
+        return [name for element in target.elements for name in _target_names(element.value)]
+    return []
+
+
 class _LastBinding(cst.CSTVisitor):
     """The value last assigned to one name in a function."""
 
@@ -91,8 +100,10 @@ class NPlusOne(ScopedCheck):
     service or CRUD object. Receivers are sessions by type (``AsyncSession``/``Session``
     parameters and attributes, factory-made sessions) or by name (``session``, ``db``,
     ``self.session``; a call on a name alone must look like an ORM call: ``get(Model, key)``, not
-    a string argument). Statements that write (``insert``/``update``/``delete``), loops over a
-    literal tuple or list, ``while`` loops (batching) and code in nested functions are not reported.
+    a string argument). Statements that write (``insert``/``update``/``delete``, also through a
+    local), loops over a fixed set (a literal, an ``UPPER_CASE`` constant, an Enum class),
+    queries already batched with ``.in_(...)``, a script's statements executed one by one,
+    ``while`` loops (batching) and code in nested functions are not reported.
 
     ## Why is this bad?
     One query per row turns a page of 50 items into 51 round trips; with ``AsyncSession`` an
@@ -140,9 +151,18 @@ class NPlusOne(ScopedCheck):
             "    for name in AUDITED_TABLES:\n"
             "        stmt = update(Base.metadata.tables[name]).values(owner_id=None)\n"
             "        await session.execute(stmt)\n"
-            "    return counts\n",
+            "    return counts\n\n\n"
+            "async def hydrate(session: AsyncSession, hits: dict[type, list[int]]) -> list:\n"
+            "    rows = []\n"
+            "    for model, ids in hits.items():\n"
+            "        stmt = select(model).where(model.id.in_(ids))\n"
+            "        rows += (await session.scalars(stmt)).all()\n"
+            "    for stmt in split_script(SCRIPT):\n"
+            "        await session.execute(text(stmt))\n"
+            "    return rows\n",
             path="app/repositories/accounts.py",
-            note="loops over an Enum class and a constant list; an update statement in a local",
+            note="loops over an Enum class and a constant list; an update in a local; one IN "
+            "query per model; a script's statements",
         ),
         Case.good(
             "async def crawl(session, urls: list[str]) -> None:\n"
@@ -157,6 +177,15 @@ class NPlusOne(ScopedCheck):
         ),
     )
     bad: ClassVar[tuple[Case, ...]] = (
+        Case.bad(
+            "def tag_documents(db: Session, documents: list[object]) -> None:\n"
+            "    for document in documents:\n"
+            "        words = extract_words(document.text)\n"
+            "        tags = db.query(Tag).filter(Tag.name.in_(words)).all()\n"
+            "        document.tags = tags\n",
+            path="app/services/tagging.py",
+            note="one query per document, even though each filters with IN",
+        ),
         Case.bad(
             "class UserRepository:\n"
             "    async def list_authors(self, limit: int) -> list[object]:\n"
@@ -194,6 +223,8 @@ class NPlusOne(ScopedCheck):
         super().__init__(context)
         self.regions: list[list[Region]] = []
         self.awaited: set[int] = set()
+        self.loop_targets: list[str] = []  # names bound by the enclosing ``for`` loops
+        self.statements: list[cst.SimpleStatementLine] = []
 
     @classmethod
     def applies(cls, facts: ModuleFacts, project: ProjectFacts) -> bool:
@@ -209,10 +240,22 @@ class NPlusOne(ScopedCheck):
         """The body of a loop runs per item (unless it iterates over a fixed set)."""
         bounded = is_fixed_iterable(node.iter)
         self.regions.append([] if bounded else [Region(self._range(node.body), len(self.frames))])
+        self.loop_targets.append(" ".join(_target_names(node.target)))
 
     def leave_For(self, original_node: cst.For) -> None:
         """Leave the loop."""
+        del original_node
         self.regions.pop()
+        self.loop_targets.pop()
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        """Enter a statement (a query's whole chain is read from it)."""
+        self.statements.append(node)
+
+    def leave_SimpleStatementLine(self, original_node: cst.SimpleStatementLine) -> None:
+        """Leave the statement."""
+        del original_node
+        self.statements.pop()
 
     def _comprehension(self, node: Comprehension) -> None:
         parts: list[cst.CSTNode] = (
@@ -280,6 +323,8 @@ class NPlusOne(ScopedCheck):
         kind = self.session_kind(receiver, by_name=True)
         if kind is not None and self.session_kind(receiver) is None and not looks_like_orm(node):
             kind = None  # a ``session`` or ``db`` of unknown type called like an HTTP client
+        if self._batched(node):
+            return
         if kind is not None and self._is_read(node, method, kind, awaited=awaited):
             what = f"`{dotted(node.func) or method}()`"
         elif awaited and self._is_layer_getter(receiver, method):
@@ -300,6 +345,37 @@ class NPlusOne(ScopedCheck):
         return not (
             method == "execute" and node.args and self._writes(self._bound(node.args[0].value))
         )
+
+    def _batched(self, node: cst.Call) -> bool:
+        """Whether a call in a loop is not a per-row lookup.
+
+        A query filtered with ``.in_(...)`` already loads a whole group in one statement (one
+        query per model class or chunk), and ``execute(text(stmt))`` of the loop variable runs a
+        script's statements one by one rather than one query per row.
+        """
+        statement = self.statements[-1] if self.statements else node
+        argument = node.args[0].value if node.args else None
+        code = cst.Module(body=[]).code_for_node
+        texts = [code(statement)]
+        if argument is not None:
+            texts.append(code(self._bound(argument)))
+        if any(self._in_over_loop_item(text) for text in texts):
+            return True
+        found = method_call(node)
+        if found is None or found[1] not in {"execute", "exec_driver_sql"}:
+            return False
+        if isinstance(argument, cst.Call) and argument.args:
+            argument = argument.args[0].value  # ``text(stmt)``
+        names = {name for targets in self.loop_targets for name in targets.split()}
+        return isinstance(argument, cst.Name) and argument.value in names
+
+    def _in_over_loop_item(self, text: str) -> bool:
+        """``.in_(...)`` over what the loop yields (``for model, ids in groups``): one per group."""
+        names = {name for targets in self.loop_targets for name in targets.split()}
+        for part in text.split(".in_(")[1:]:
+            if any(re.search(rf"\b{re.escape(name)}\b", part) for name in names):
+                return True
+        return False
 
     def _bound(self, statement: cst.BaseExpression) -> cst.BaseExpression:
         """The value a local name was last bound to in the current function, else ``statement``."""

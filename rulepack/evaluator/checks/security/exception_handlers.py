@@ -128,6 +128,27 @@ class _ModuleScanner(ast.NodeVisitor):
         self.generic_visit(node)
 
 
+def _mapped_exceptions(
+    tree: ast.Module, imports: ImportMap, exceptions: frozenset[str]
+) -> set[str]:
+    """Exception classes used as keys of a dict literal: a central error-to-response table.
+
+    ``{PermissionDenied: "forbidden", NoEntryFound: "not found"}`` that a base controller looks
+    up for every route maps those errors in one place, which is what a handler is for.
+    """
+    mapped: set[str] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Dict):
+            continue
+        names = [resolve(key, imports) or "" for key in node.keys if key is not None]
+        if len(names) >= 2 and all(
+            name in exceptions or name.rsplit(".", 1)[-1].endswith(("Error", "Exception"))
+            for name in names
+        ):
+            mapped.update(names)
+    return mapped
+
+
 @dataclass(frozen=True)
 class _Coverage:
     """Which exceptions a registered handler (or code that catches them) deals with."""
@@ -172,7 +193,9 @@ class ExceptionHandlers(ProjectCheck):
     does everything when a handler for ``Exception`` exists. Handlers are matched by qualified
     name, or by class name when a package re-exports the class. Raises inside Pydantic
     validators do not count (Pydantic turns their errors into a 422). An exception that a route
-    catches is reported once, at that catch, not again where the class is defined.
+    catches is reported once, at that catch, not again where the class is defined, and classes
+    that key a dict of exceptions (a central error-to-response table a base controller looks
+    up) count as handled.
 
     ## Why is this bad?
     Without a handler a domain error escapes as a bare 500, or every route repeats the same
@@ -290,6 +313,27 @@ class ExceptionHandlers(ProjectCheck):
             hits=0,
             note="a catch-all handler covers every exception",
         ),
+        Case(
+            files={
+                "app/core/errors.py": (
+                    "class Forbidden(Exception):\n    pass\n\n\n"
+                    "class Missing(Exception):\n    pass\n\n\n"
+                    "def known_errors() -> dict[type[Exception], str]:\n"
+                    "    return {Forbidden: 'forbidden', Missing: 'not found'}\n"
+                ),
+                "app/services/notes.py": (
+                    "from app.core.errors import Forbidden\n\n\n"
+                    "def edit(note: object, user: object) -> None:\n"
+                    "    if note.owner != user:\n        raise Forbidden()\n"
+                ),
+                "app/main.py": (
+                    "from fastapi import FastAPI\n\napp = FastAPI()\n\n\n"
+                    "@app.get('/notes')\nasync def notes() -> list[str]:\n    return []\n"
+                ),
+            },
+            hits=0,
+            note="errors mapped to messages in one table that the controllers look up",
+        ),
     )
     bad: ClassVar[tuple[Case, ...]] = (
         Case.bad(
@@ -406,6 +450,7 @@ class ExceptionHandlers(ProjectCheck):
         }
 
     def _scan(self) -> _Scan:
+        exceptions = exception_classes(self.project)
         scan = _Scan(first_party=frozenset(m.module.split(".", 1)[0] for m in self.project.modules))
         for module in self.project.modules:
             tree = self.project.trees.get(module.path)
@@ -421,5 +466,6 @@ class ExceptionHandlers(ProjectCheck):
                 name = resolve(handled, imports)
                 if name is not None:
                     scan.handled.add(name)
+            scan.handled.update(_mapped_exceptions(tree, imports, exceptions))
             _ModuleScanner(module, imports, routes, scan).visit(tree)
         return scan

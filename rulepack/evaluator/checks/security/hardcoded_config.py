@@ -65,6 +65,8 @@ TEST_HOSTS = frozenset({"test", "testserver", "testclient"})  # in-process test 
 EXAMPLE_HOSTS = ("example.com", "example.org", "example.net", ".example", ".invalid", ".test")
 # Names whose values are identifiers that look like URLs (OAuth scopes, audiences, namespaces).
 IDENTIFIER_NAME = re.compile(r"(^|_)(scopes?|audiences?|aud|namespaces?|issuer_id)($|_)", re.I)
+# OAuth scopes written as URLs (Google's ``.../auth/<scope>``, Microsoft's ``/.default``).
+OAUTH_SCOPE = re.compile(r"^https://www\.googleapis\.com/auth/|/\.default$")
 # Classes that are configuration models: their field defaults are the settings themselves.
 CONFIG_CLASS = re.compile(r"(Config|Configuration|Settings|Options)$")
 STATIC_ASSET = re.compile(
@@ -93,7 +95,7 @@ def is_reference(url: str) -> bool:
     host = host.split(":", 1)[0].lower()
     if host in TEST_HOSTS or host.startswith("docs.") or host.endswith(REFERENCE_HOSTS):
         return True
-    if host.endswith(EXAMPLE_HOSTS):
+    if host.endswith(EXAMPLE_HOSTS) or OAUTH_SCOPE.search(url):
         return True
     path = path.split("?", 1)[0].split("#", 1)[0]
     segments = set(path.lower().split("/"))
