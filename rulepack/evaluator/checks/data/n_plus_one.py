@@ -101,7 +101,8 @@ class NPlusOne(ScopedCheck):
     parameters and attributes, factory-made sessions) or by name (``session``, ``db``,
     ``self.session``; a call on a name alone must look like an ORM call: ``get(Model, key)``, not
     a string argument). Statements that write (``insert``/``update``/``delete``, also through a
-    local), loops over a fixed set (a literal, an ``UPPER_CASE`` constant, an Enum class),
+    local), loops over a fixed set (a literal, an ``UPPER_CASE`` constant, an Enum class, the
+    function's ``**kwargs``),
     queries already batched with ``.in_(...)``, a script's statements executed one by one,
     ``while`` loops (batching) and code in nested functions are not reported.
 
@@ -114,6 +115,15 @@ class NPlusOne(ScopedCheck):
     id = "n-plus-one"
     summary = "query inside a loop (N+1 queries)"
     good: ClassVar[tuple[Case, ...]] = (
+        Case.good(
+            "class Base:\n"
+            "    def __init__(self, session: Session, **kwargs: object) -> None:\n"
+            "        for key, value in kwargs.items():\n"
+            "            owner = session.execute(select(Owner).filter_by(id=value)).scalar()\n"
+            "            setattr(self, key, owner)\n",
+            path="app/db/models/base.py",
+            note="a loop over the keyword arguments a caller passed walks fields, not rows",
+        ),
         Case.good(
             "from sqlalchemy import insert, select\nfrom sqlalchemy.orm import selectinload\n\n\n"
             "class UserRepository:\n    async def authors(self, ids: list[int]) -> list[object]:\n"
@@ -157,6 +167,7 @@ class NPlusOne(ScopedCheck):
             "    for model, ids in hits.items():\n"
             "        stmt = select(model).where(model.id.in_(ids))\n"
             "        rows += (await session.scalars(stmt)).all()\n"
+            "    for name, value in {}.items():\n        pass\n"
             "    for stmt in split_script(SCRIPT):\n"
             "        await session.execute(text(stmt))\n"
             "    return rows\n",
@@ -238,9 +249,22 @@ class NPlusOne(ScopedCheck):
 
     def visit_For(self, node: cst.For) -> None:
         """The body of a loop runs per item (unless it iterates over a fixed set)."""
-        bounded = is_fixed_iterable(node.iter)
+        bounded = is_fixed_iterable(node.iter) or self._over_keyword_arguments(node.iter)
         self.regions.append([] if bounded else [Region(self._range(node.body), len(self.frames))])
         self.loop_targets.append(" ".join(_target_names(node.target)))
+
+    def _over_keyword_arguments(self, iterable: cst.BaseExpression) -> bool:
+        """``for key, value in kwargs.items()``: the fields a caller passed, not rows."""
+        node = self.frames[-1].node if self.frames else None
+        if not isinstance(node, cst.FunctionDef) or not isinstance(
+            node.params.star_kwarg, cst.Param
+        ):
+            return False
+        if isinstance(iterable, cst.Call) and isinstance(iterable.func, cst.Attribute):
+            iterable = iterable.func.value  # ``kwargs.items()``
+        return (
+            isinstance(iterable, cst.Name) and iterable.value == node.params.star_kwarg.name.value
+        )
 
     def leave_For(self, original_node: cst.For) -> None:
         """Leave the loop."""
