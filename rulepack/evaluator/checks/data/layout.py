@@ -14,7 +14,7 @@ from rulepack.evaluator.checks.facts import ModuleFacts
 
 TEST_DIRS = frozenset({"tests", "test", "testing"})
 MIGRATION_DIRS = frozenset({"alembic", "migrations", "migration"})
-SCRIPT_DIRS = frozenset({"scripts", "script", "bin"})
+SCRIPT_DIRS = frozenset({"scripts", "script", "bin", "dev"})  # dev/: developer tooling
 ROUTER_DIRS = frozenset({"routers", "routes", "endpoints", "views", "controllers"})
 ROUTER_STEMS = frozenset({"router", "routers", "routes", "endpoints", "views"})
 SERVICE_DIRS = frozenset({"services", "service", "use_cases", "usecases"})

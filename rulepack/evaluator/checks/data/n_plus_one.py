@@ -49,6 +49,15 @@ def is_fixed_iterable(node: cst.BaseExpression) -> bool:
     return name is not None and bool(CONSTANT.match(name) or CLASS_NAME.match(name))
 
 
+def _target_names(target: cst.BaseExpression) -> list[str]:
+    """The names a ``for`` target binds (``model, ids`` gives both)."""
+    if isinstance(target, cst.Name):
+        return [target.value]
+    if isinstance(target, cst.Tuple | cst.List):
+        return [name for element in target.elements for name in _target_names(element.value)]
+    return []
+
+
 class _LastBinding(cst.CSTVisitor):
     """The value last assigned to one name in a function."""
 
@@ -91,8 +100,11 @@ class NPlusOne(ScopedCheck):
     service or CRUD object. Receivers are sessions by type (``AsyncSession``/``Session``
     parameters and attributes, factory-made sessions) or by name (``session``, ``db``,
     ``self.session``; a call on a name alone must look like an ORM call: ``get(Model, key)``, not
-    a string argument). Statements that write (``insert``/``update``/``delete``), loops over a
-    literal tuple or list, ``while`` loops (batching) and code in nested functions are not reported.
+    a string argument). Statements that write (``insert``/``update``/``delete``, also through a
+    local), loops over a fixed set (a literal, an ``UPPER_CASE`` constant, an Enum class, the
+    function's ``**kwargs``),
+    queries already batched with ``.in_(...)``, a script's statements executed one by one,
+    ``while`` loops (batching) and code in nested functions are not reported.
 
     ## Why is this bad?
     One query per row turns a page of 50 items into 51 round trips; with ``AsyncSession`` an
@@ -103,6 +115,15 @@ class NPlusOne(ScopedCheck):
     id = "n-plus-one"
     summary = "query inside a loop (N+1 queries)"
     good: ClassVar[tuple[Case, ...]] = (
+        Case.good(
+            "class Base:\n"
+            "    def __init__(self, session: Session, **kwargs: object) -> None:\n"
+            "        for key, value in kwargs.items():\n"
+            "            owner = session.execute(select(Owner).filter_by(id=value)).scalar()\n"
+            "            setattr(self, key, owner)\n",
+            path="app/db/models/base.py",
+            note="a loop over the keyword arguments a caller passed walks fields, not rows",
+        ),
         Case.good(
             "from sqlalchemy import insert, select\nfrom sqlalchemy.orm import selectinload\n\n\n"
             "class UserRepository:\n    async def authors(self, ids: list[int]) -> list[object]:\n"
@@ -140,9 +161,19 @@ class NPlusOne(ScopedCheck):
             "    for name in AUDITED_TABLES:\n"
             "        stmt = update(Base.metadata.tables[name]).values(owner_id=None)\n"
             "        await session.execute(stmt)\n"
-            "    return counts\n",
+            "    return counts\n\n\n"
+            "async def hydrate(session: AsyncSession, hits: dict[type, list[int]]) -> list:\n"
+            "    rows = []\n"
+            "    for model, ids in hits.items():\n"
+            "        stmt = select(model).where(model.id.in_(ids))\n"
+            "        rows += (await session.scalars(stmt)).all()\n"
+            "    for name, value in {}.items():\n        pass\n"
+            "    for stmt in split_script(SCRIPT):\n"
+            "        await session.execute(text(stmt))\n"
+            "    return rows\n",
             path="app/repositories/accounts.py",
-            note="loops over an Enum class and a constant list; an update statement in a local",
+            note="loops over an Enum class and a constant list; an update in a local; one IN "
+            "query per model; a script's statements",
         ),
         Case.good(
             "async def crawl(session, urls: list[str]) -> None:\n"
@@ -157,6 +188,15 @@ class NPlusOne(ScopedCheck):
         ),
     )
     bad: ClassVar[tuple[Case, ...]] = (
+        Case.bad(
+            "def tag_documents(db: Session, documents: list[object]) -> None:\n"
+            "    for document in documents:\n"
+            "        words = extract_words(document.text)\n"
+            "        tags = db.query(Tag).filter(Tag.name.in_(words)).all()\n"
+            "        document.tags = tags\n",
+            path="app/services/tagging.py",
+            note="one query per document, even though each filters with IN",
+        ),
         Case.bad(
             "class UserRepository:\n"
             "    async def list_authors(self, limit: int) -> list[object]:\n"
@@ -194,6 +234,8 @@ class NPlusOne(ScopedCheck):
         super().__init__(context)
         self.regions: list[list[Region]] = []
         self.awaited: set[int] = set()
+        self.loop_targets: list[str] = []  # names bound by the enclosing ``for`` loops
+        self.statements: list[cst.SimpleStatementLine] = []
 
     @classmethod
     def applies(cls, facts: ModuleFacts, project: ProjectFacts) -> bool:
@@ -207,12 +249,37 @@ class NPlusOne(ScopedCheck):
 
     def visit_For(self, node: cst.For) -> None:
         """The body of a loop runs per item (unless it iterates over a fixed set)."""
-        bounded = is_fixed_iterable(node.iter)
+        bounded = is_fixed_iterable(node.iter) or self._over_keyword_arguments(node.iter)
         self.regions.append([] if bounded else [Region(self._range(node.body), len(self.frames))])
+        self.loop_targets.append(" ".join(_target_names(node.target)))
+
+    def _over_keyword_arguments(self, iterable: cst.BaseExpression) -> bool:
+        """``for key, value in kwargs.items()``: the fields a caller passed, not rows."""
+        node = self.frames[-1].node if self.frames else None
+        if not isinstance(node, cst.FunctionDef) or not isinstance(
+            node.params.star_kwarg, cst.Param
+        ):
+            return False
+        if isinstance(iterable, cst.Call) and isinstance(iterable.func, cst.Attribute):
+            iterable = iterable.func.value  # ``kwargs.items()``
+        return (
+            isinstance(iterable, cst.Name) and iterable.value == node.params.star_kwarg.name.value
+        )
 
     def leave_For(self, original_node: cst.For) -> None:
         """Leave the loop."""
+        del original_node
         self.regions.pop()
+        self.loop_targets.pop()
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        """Enter a statement (a query's whole chain is read from it)."""
+        self.statements.append(node)
+
+    def leave_SimpleStatementLine(self, original_node: cst.SimpleStatementLine) -> None:
+        """Leave the statement."""
+        del original_node
+        self.statements.pop()
 
     def _comprehension(self, node: Comprehension) -> None:
         parts: list[cst.CSTNode] = (
@@ -280,6 +347,8 @@ class NPlusOne(ScopedCheck):
         kind = self.session_kind(receiver, by_name=True)
         if kind is not None and self.session_kind(receiver) is None and not looks_like_orm(node):
             kind = None  # a ``session`` or ``db`` of unknown type called like an HTTP client
+        if self._batched(node):
+            return
         if kind is not None and self._is_read(node, method, kind, awaited=awaited):
             what = f"`{dotted(node.func) or method}()`"
         elif awaited and self._is_layer_getter(receiver, method):
@@ -300,6 +369,37 @@ class NPlusOne(ScopedCheck):
         return not (
             method == "execute" and node.args and self._writes(self._bound(node.args[0].value))
         )
+
+    def _batched(self, node: cst.Call) -> bool:
+        """Whether a call in a loop is not a per-row lookup.
+
+        A query filtered with ``.in_(...)`` already loads a whole group in one statement (one
+        query per model class or chunk), and ``execute(text(stmt))`` of the loop variable runs a
+        script's statements one by one rather than one query per row.
+        """
+        statement = self.statements[-1] if self.statements else node
+        argument = node.args[0].value if node.args else None
+        code = cst.Module(body=[]).code_for_node
+        texts = [code(statement)]
+        if argument is not None:
+            texts.append(code(self._bound(argument)))
+        if any(self._in_over_loop_item(text) for text in texts):
+            return True
+        found = method_call(node)
+        if found is None or found[1] not in {"execute", "exec_driver_sql"}:
+            return False
+        if isinstance(argument, cst.Call) and argument.args:
+            argument = argument.args[0].value  # ``text(stmt)``
+        names = {name for targets in self.loop_targets for name in targets.split()}
+        return isinstance(argument, cst.Name) and argument.value in names
+
+    def _in_over_loop_item(self, text: str) -> bool:
+        """``.in_(...)`` over what the loop yields (``for model, ids in groups``): one per group."""
+        names = {name for targets in self.loop_targets for name in targets.split()}
+        for part in text.split(".in_(")[1:]:
+            if any(re.search(rf"\b{re.escape(name)}\b", part) for name in names):
+                return True
+        return False
 
     def _bound(self, statement: cst.BaseExpression) -> cst.BaseExpression:
         """The value a local name was last bound to in the current function, else ``statement``."""

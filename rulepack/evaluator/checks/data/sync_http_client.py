@@ -53,6 +53,17 @@ def _sync_library(module: str) -> str | None:
     return None
 
 
+def _only_exceptions(node: cst.ImportFrom) -> bool:
+    """``from requests import Timeout, HTTPError``: error types to catch, not a client."""
+    if isinstance(node.names, cst.ImportStar):
+        return False
+    return all(
+        alias.name.value.endswith(("Error", "Exception", "Timeout"))
+        for alias in node.names
+        if isinstance(alias.name, cst.Name)
+    )
+
+
 class SyncHttpClient(ScopedCheck):
     """Sync HTTP clients (``requests``, ``urllib3``, ``urllib.request``, ``httpx.Client``).
 
@@ -100,6 +111,7 @@ class SyncHttpClient(ScopedCheck):
             note="tests and scripts may use sync clients",
         ),
         Case.good(
+            "from requests import Timeout\n"
             "from requests.auth import HTTPBasicAuth\nfrom requests.exceptions import HTTPError\n\n"
             "AUTH_TYPES = (HTTPBasicAuth,)\nRETRYABLE = (HTTPError,)\n",
             path="app/integrations/errors.py",
@@ -146,7 +158,7 @@ class SyncHttpClient(ScopedCheck):
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         """Report ``from requests import ...`` and ``from urllib import request``."""
-        if node.module is None or node.relative:
+        if node.module is None or node.relative or _only_exceptions(node):
             return
         module = _module_name(node.module)
         library = _sync_library(module)

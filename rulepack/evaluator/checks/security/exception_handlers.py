@@ -23,6 +23,8 @@ from rulepack.evaluator.checks.security.support import (
 )
 from rulepack.evaluator.checks.sync_route_handler import is_route_owner
 
+SCHEMA_DIRS = frozenset({"schema", "schemas"})
+VALIDATION_BASES = frozenset({"ValueError", "TypeError", "AssertionError"})
 # Exceptions FastAPI answers by default; their subclasses need no handler of their own.
 DEFAULT_HANDLED = HTTP_EXCEPTIONS | {
     "fastapi.exceptions.RequestValidationError",
@@ -62,6 +64,7 @@ class _Scan:
     handled: set[str] = field(default_factory=set)
     raised: dict[str, tuple[str, int]] = field(default_factory=dict)  # first raise site
     caught: set[str] = field(default_factory=set)  # caught and dealt with outside routes
+    mapped: set[str] = field(default_factory=set)  # keys of a central error-to-response table
     # (exception, path, span, route, whether it looks first-party when not defined here)
     route_catches: list[tuple[str, str, Span, str, bool]] = field(default_factory=list)
     first_party: frozenset[str] = frozenset()  # top-level packages of the sample
@@ -128,6 +131,40 @@ class _ModuleScanner(ast.NodeVisitor):
         self.generic_visit(node)
 
 
+def _mapped_exceptions(
+    tree: ast.Module, imports: ImportMap, exceptions: frozenset[str]
+) -> set[str]:
+    """Exception classes used as keys of a dict literal: a central error-to-response table.
+
+    ``{PermissionDenied: "forbidden", NoEntryFound: "not found"}`` that a base controller looks
+    up for every route maps those errors in one place, which is what a handler is for.
+    """
+    mapped: set[str] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Dict):
+            continue
+        names = [resolve(key, imports) or "" for key in node.keys if key is not None]
+        if len(names) >= 2 and all(
+            name in exceptions or name.rsplit(".", 1)[-1].endswith(("Error", "Exception"))
+            for name in names
+        ):
+            mapped.update(names)
+    return mapped
+
+
+def _schema_value_error(
+    name: str, raised: tuple[str, int] | None, bases: Mapping[str, tuple[str, ...]]
+) -> bool:
+    """A ``ValueError``/``TypeError`` subclass raised in the schema layer (``schemas/``).
+
+    Parsing helpers of Pydantic models raise these so that Pydantic reports a 422
+    ``ValidationError``; they do not reach the app as an unhandled domain error.
+    """
+    if raised is None or not any(part in SCHEMA_DIRS for part in raised[0].split("/")[:-1]):
+        return False
+    return any(base.rsplit(".", 1)[-1] in VALIDATION_BASES for base in bases.get(name, ()))
+
+
 @dataclass(frozen=True)
 class _Coverage:
     """Which exceptions a registered handler (or code that catches them) deals with."""
@@ -172,7 +209,10 @@ class ExceptionHandlers(ProjectCheck):
     does everything when a handler for ``Exception`` exists. Handlers are matched by qualified
     name, or by class name when a package re-exports the class. Raises inside Pydantic
     validators do not count (Pydantic turns their errors into a 422). An exception that a route
-    catches is reported once, at that catch, not again where the class is defined.
+    catches is reported once, at that catch, not again where the class is defined, and classes
+    that key a dict of exceptions (a central error-to-response table a base controller looks
+    up) are not reported where they are defined (a route that still catches one by hand is),
+    nor are ``ValueError`` subclasses raised in the schema layer (Pydantic parsing helpers).
 
     ## Why is this bad?
     Without a handler a domain error escapes as a bare 500, or every route repeats the same
@@ -290,6 +330,43 @@ class ExceptionHandlers(ProjectCheck):
             hits=0,
             note="a catch-all handler covers every exception",
         ),
+        Case(
+            files={
+                "app/core/errors.py": (
+                    "class Forbidden(Exception):\n    pass\n\n\n"
+                    "class Missing(Exception):\n    pass\n\n\n"
+                    "def known_errors() -> dict[type[Exception], str]:\n"
+                    "    return {Forbidden: 'forbidden', Missing: 'not found'}\n"
+                ),
+                "app/services/notes.py": (
+                    "from app.core.errors import Forbidden\n\n\n"
+                    "def edit(note: object, user: object) -> None:\n"
+                    "    if note.owner != user:\n        raise Forbidden()\n"
+                ),
+                "app/main.py": (
+                    "from fastapi import FastAPI\n\napp = FastAPI()\n\n\n"
+                    "@app.get('/notes')\nasync def notes() -> list[str]:\n    return []\n"
+                ),
+            },
+            hits=0,
+            note="errors mapped to messages in one table that the controllers look up",
+        ),
+        Case(
+            files={
+                "app/schemas/durations.py": (
+                    "class DurationFormatError(ValueError):\n    pass\n\n\n"
+                    "def parse_duration(text: str) -> int:\n"
+                    "    if not text.endswith('s'):\n        raise DurationFormatError(text)\n"
+                    "    return int(text[:-1])\n"
+                ),
+                "app/main.py": (
+                    "from fastapi import FastAPI\n\napp = FastAPI()\n\n\n"
+                    "@app.get('/jobs')\nasync def jobs() -> list[str]:\n    return []\n"
+                ),
+            },
+            hits=0,
+            note="a ValueError subclass of the schema layer's parsing helpers (a 422 via Pydantic)",
+        ),
     )
     bad: ClassVar[tuple[Case, ...]] = (
         Case.bad(
@@ -371,7 +448,9 @@ class ExceptionHandlers(ProjectCheck):
         # An exception a route catches is reported once, at the catch that translates it.
         caught_by_routes = {catch[0] for catch in scan.route_catches}
         for name, (path, span) in custom.items():
-            if name in caught_by_routes:
+            if name in caught_by_routes or name in scan.mapped:
+                continue  # translated at the catch, or by the central table
+            if _schema_value_error(name, scan.raised.get(name), coverage.bases):
                 continue
             if name in scan.raised and not coverage.covers(name):
                 where, line = scan.raised[name]
@@ -406,6 +485,7 @@ class ExceptionHandlers(ProjectCheck):
         }
 
     def _scan(self) -> _Scan:
+        exceptions = exception_classes(self.project)
         scan = _Scan(first_party=frozenset(m.module.split(".", 1)[0] for m in self.project.modules))
         for module in self.project.modules:
             tree = self.project.trees.get(module.path)
@@ -421,5 +501,6 @@ class ExceptionHandlers(ProjectCheck):
                 name = resolve(handled, imports)
                 if name is not None:
                     scan.handled.add(name)
+            scan.mapped.update(_mapped_exceptions(tree, imports, exceptions))
             _ModuleScanner(module, imports, routes, scan).visit(tree)
         return scan

@@ -52,6 +52,7 @@ REFERENCE_HOSTS = (
     "swagger.io",
     "readthedocs.io",
     "readthedocs.org",
+    "github.io",
     "github.com",
     "python.org",
     "pydantic.dev",
@@ -65,6 +66,14 @@ TEST_HOSTS = frozenset({"test", "testserver", "testclient"})  # in-process test 
 EXAMPLE_HOSTS = ("example.com", "example.org", "example.net", ".example", ".invalid", ".test")
 # Names whose values are identifiers that look like URLs (OAuth scopes, audiences, namespaces).
 IDENTIFIER_NAME = re.compile(r"(^|_)(scopes?|audiences?|aud|namespaces?|issuer_id)($|_)", re.I)
+# Metadata that describes who made something and where to read about it (``author_url``).
+DESCRIPTIVE_NAME = re.compile(
+    r"(^|_)(author|homepage|home_page|website|docs|documentation|repository|changelog)"
+    r"(_url|_uri|_link)?$",
+    re.IGNORECASE,
+)
+# OAuth scopes written as URLs (Google's ``.../auth/<scope>``, Microsoft's ``/.default``).
+OAUTH_SCOPE = re.compile(r"^https://www\.googleapis\.com/auth/|/\.default$")
 # Classes that are configuration models: their field defaults are the settings themselves.
 CONFIG_CLASS = re.compile(r"(Config|Configuration|Settings|Options)$")
 STATIC_ASSET = re.compile(
@@ -93,7 +102,7 @@ def is_reference(url: str) -> bool:
     host = host.split(":", 1)[0].lower()
     if host in TEST_HOSTS or host.startswith("docs.") or host.endswith(REFERENCE_HOSTS):
         return True
-    if host.endswith(EXAMPLE_HOSTS):
+    if host.endswith(EXAMPLE_HOSTS) or OAUTH_SCOPE.search(url):
         return True
     path = path.split("?", 1)[0].split("#", 1)[0]
     segments = set(path.lower().split("/"))
@@ -122,8 +131,9 @@ class HardcodedConfig(ModuleCheck):
     hosts (``http://testserver``), literals that string methods or comparisons test
     (``url.startswith("redis://")``), ``"0.0.0.0"`` (ruff S104's), reserved placeholder hosts
     (``example.com``, ``*.test``), identifiers bound to ``scopes``/``audience`` names (OAuth
-    scopes are URLs) and field defaults of configuration models (classes named ``...Config``,
-    ``...Configuration``, ``...Settings``, ``...Options``) are not reported.
+    scopes are URLs), descriptive metadata (``author_url``, ``homepage``, docs sites) and field
+    defaults of configuration models (classes named ``...Config``, ``...Configuration``,
+    ``...Settings``, ``...Options``) are not reported.
 
     ## Why is this bad?
     Hardcoded values differ between environments and force code changes to deploy; settings
@@ -191,6 +201,7 @@ class HardcodedConfig(ModuleCheck):
             "class CalendarOptions(BaseModel):\n"
             "    api_url: str = Field('https://calendar.vendor.io/v3', title='API URL')\n\n\n"
             "class CalendarPlugin:\n"
+            "    author_url = 'https://calendar-team.vendor.io/'\n"
             "    def __init__(self) -> None:\n"
             "        self.scopes = ['https://www.vendorapis.com/auth/calendar.readonly']\n\n"
             "    def parse(self, html: str, url: str | None) -> object:\n"
@@ -351,7 +362,7 @@ class HardcodedConfig(ModuleCheck):
             name = target.value if isinstance(target, cst.Name) else None
             if isinstance(target, cst.Attribute):
                 name = target.attr.value
-            if name is not None and IDENTIFIER_NAME.search(name):
+            if name is not None and (IDENTIFIER_NAME.search(name) or DESCRIPTIVE_NAME.search(name)):
                 return True
         return False
 

@@ -32,6 +32,8 @@ NOT_A_SECRET = re.compile(
     r"|exclude|include|whitelist|allowlist|blacklist|denylist|paths|routes|prefixes)$",
     re.IGNORECASE,
 )
+# ``COOKIE_REFRESH_TOKEN_KEY``, ``HEADER_API_KEY``: the name of a cookie or header holding a token.
+NAMES_A_FIELD = re.compile(r"(^|_)(cookie|header)(_|$)", re.IGNORECASE)
 CREDENTIAL_URL = re.compile(r"^[a-z][a-z0-9+.\-]*://[^/\s:@]*:(?P<password>[^/\s@]+)@\S+$")
 PLACEHOLDER_START = ("{", "<", "$", "%", "*", "/")
 LABEL = re.compile(r"^[A-Za-z][A-Za-z_.\-]*$")  # "api_key", "X-API-Key": a name, not a value
@@ -62,7 +64,12 @@ def snake(name: str) -> str:
 
 def is_secret_name(name: str) -> bool:
     """A name that holds a secret: ``STRIPE_API_KEY``, ``jwt_secret``, not ``TOKEN_URL``."""
-    return bool(SECRET_NAME.search(name)) and not NOT_A_SECRET.search(snake(name))
+    words = snake(name)
+    return (
+        bool(SECRET_NAME.search(name))
+        and not NOT_A_SECRET.search(words)
+        and not NAMES_A_FIELD.search(words)
+    )
 
 
 def looks_like_secret(value: str) -> bool:
@@ -120,6 +127,7 @@ class HardcodedSecret(ModuleCheck):
             "        description='Async DSN, e.g. postgresql+asyncpg://user:pass@host/db'\n    )\n"
             "    api_key: SecretStr | None = None\n"
             "    token_path_exclude: list[str] = ['/api/v1/auth/login']\n"
+            "    COOKIE_REFRESH_TOKEN_KEY: str = 'app_refresh_token'\n"
             "    TOKEN_AUDIENCES: list[str] = []\n"
             "    access_token_expire_minutes: int = 30\n"
             "    jwt_algorithm: str = 'HS256'\n"
