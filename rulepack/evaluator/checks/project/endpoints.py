@@ -46,6 +46,7 @@ EDGE_CASE_NAME = re.compile(
     r"|does_not|duplicate|conflict|error|fail|reject|negative|zero|expired|wrong|malformed"
 )
 STATUS_WORDS = ("status", "code", "expect", "assert")
+FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ class RouteTarget:
             _sequence_matches(route, called[k:], strict=True) for k in range(len(called) + 1)
         ):
             return True
-        return _sequence_matches(route, called)
+        return _sequence_matches(route, called, strict=self.open_prefix or pattern.open_prefix)
 
 
 def _method_matches(route_method: str, called: str | None) -> bool:
@@ -141,11 +142,12 @@ def route_targets(project: ProjectFacts) -> list[RouteTarget]:
     """Every route outside the tests, once per distinct full path it is served at."""
     routers = {router.name: router for module in project.modules for router in module.routers}
     names = _route_names(project)
+    own = project.cached("endpoints.own-router-prefixes", lambda: _own_router_prefixes(project))
     targets: dict[tuple[str, RouteFact, str], RouteTarget] = {}
     for resolved in project.routes():
         if is_test_path(resolved.module_path):
             continue
-        target = _target(resolved, routers)
+        target = _target(_with_own_prefix(resolved, routers, own), routers)
         if target is not None:
             route = resolved.route
             extra = names.get((resolved.module_path, route.span.line), frozenset())
@@ -175,6 +177,57 @@ def _route_names(project: ProjectFacts) -> dict[tuple[str, int], frozenset[str]]
                 }
                 found[(module.path, node.lineno)] = frozenset(values)
     return found
+
+
+def _own_router_prefixes(project: ProjectFacts) -> dict[str, str]:
+    """Literal prefixes of routers built by a class the facts do not know as ``APIRouter``.
+
+    A project's own router class (``router = APIRouter(prefix="/grants")`` where ``APIRouter``
+    is ``polar.routing.APIRouter``, or a ``UserAPIRouter`` subclass) is still mounted by
+    ``include_router``, but its own prefix would be lost: ``{qualified name: prefix}``.
+    """
+    found: dict[str, str] = {}
+    for module in project.modules:
+        tree = project.trees.get(module.path)
+        if tree is None or is_test_path(module.path):
+            continue
+        for statement in tree.body:
+            if not (
+                isinstance(statement, ast.Assign)
+                and len(statement.targets) == 1
+                and isinstance(statement.targets[0], ast.Name)
+                and isinstance(statement.value, ast.Call)
+            ):
+                continue
+            func = statement.value.func
+            called = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+            prefix = next(
+                (
+                    k.value.value
+                    for k in statement.value.keywords
+                    if k.arg == "prefix"
+                    and isinstance(k.value, ast.Constant)
+                    and isinstance(k.value.value, str)
+                ),
+                None,
+            )
+            if called.endswith("Router") and prefix is not None:
+                found[f"{module.module}.{statement.targets[0].id}"] = prefix
+    return found
+
+
+def _with_own_prefix(
+    resolved: ResolvedRoute, routers: dict[str, RouterFact], own: dict[str, str]
+) -> ResolvedRoute:
+    """The route with its router's own prefix put back when the facts did not know the router."""
+    route, full = resolved.route, resolved.full_path
+    prefix = own.get(route.owner)
+    if prefix is None or route.owner in routers or full is None or route.path is None:
+        return resolved
+    if not full.endswith(route.path):
+        return resolved
+    composed = f"{full[: len(full) - len(route.path)]}{prefix}{route.path}"
+    return replace(resolved, full_path=composed)
 
 
 def _target(resolved: ResolvedRoute, routers: dict[str, RouterFact]) -> RouteTarget | None:
@@ -237,16 +290,22 @@ class PathEvaluator:
         local: dict[str, ast.expr],
         imports: ImportMap | None = None,
         helpers: PathHelpers = NO_HELPERS,
+        members: Mapping[str, str] | None = None,
+        functions: Mapping[str, FunctionNode] | None = None,
     ) -> None:
         """Evaluate with module ``constants`` and a function's ``local`` single assignments.
 
         With ``imports``, a name or attribute imported from a test helper module, and a call of
         a helper function that builds a path, evaluate to the path ``helpers`` hold for them.
+        ``members`` are the paths ``cls.<name>``/``self.<name>`` hold in a class's method, and
+        ``functions`` the module's own one-line path builders (``def v1(route): return ...``).
         """
         self.constants = constants
         self.local = local
         self.imports = imports
         self.helpers = helpers
+        self.members: Mapping[str, str] = members or {}
+        self.functions: Mapping[str, FunctionNode] = functions or {}
 
     def _imported(self, node: ast.expr, table: Mapping[str, str]) -> str | None:
         """The helper path of an imported ``Name``/``Attribute`` chain, if any."""
@@ -273,7 +332,11 @@ class PathEvaluator:
             if result is None and local is None:
                 result = self._imported(node, self.helpers.constants)
         elif isinstance(node, ast.Attribute):
-            result = self._imported(node, self.helpers.constants)
+            owner = node.value
+            if isinstance(owner, ast.Name) and owner.id in {"cls", "self"}:
+                result = self.members.get(node.attr)
+            else:
+                result = self._imported(node, self.helpers.constants)
         elif isinstance(node, ast.Call):
             result = self._call_text(node, depth)
         return result
@@ -283,7 +346,24 @@ class PathEvaluator:
         if isinstance(node.func, ast.Attribute) and node.func.attr == "format":
             template = self.text(node.func.value, depth + 1)
             return re.sub(r"\{[^{}]*\}", WILDCARD, template) if template is not None else None
+        if isinstance(node.func, ast.Name) and node.func.id in self.functions:
+            return self._local_call(self.functions[node.func.id], node, depth)
         return self._imported(node.func, self.helpers.builders)
+
+    def _local_call(self, function: FunctionNode, call: ast.Call, depth: int) -> str | None:
+        """The path a module's own one-line builder returns for the call's arguments."""
+        body = returned(function)
+        if body is None:
+            return None
+        bound = dict(self.constants)
+        for parameter, argument in zip(function.args.args, call.args, strict=False):
+            value = self.text(argument, depth + 1)
+            if value is None:
+                bound.pop(parameter.arg, None)
+            else:
+                bound[parameter.arg] = value
+        inner = PathEvaluator(bound, {}, self.imports, self.helpers, self.members, self.functions)
+        return inner.text(body, depth + 1)
 
     def _part(self, value: ast.expr, depth: int) -> str:
         if isinstance(value, ast.Constant) and isinstance(value.value, str):
@@ -294,8 +374,28 @@ class PathEvaluator:
         return WILDCARD
 
 
+def _parameter_member(argument: ast.expr, function: FunctionNode | None) -> str | None:
+    """``item`` for ``route.item(...)`` or ``route.item`` when ``route`` is a test parameter."""
+    node = argument.func if isinstance(argument, ast.Call) else argument
+    if function is None or not isinstance(node, ast.Attribute):
+        return None
+    parameters = {a.arg for a in [*function.args.args, *function.args.kwonlyargs]}
+    owner = node.value
+    return node.attr if isinstance(owner, ast.Name) and owner.id in parameters else None
+
+
+def _evaluated(text: str | None) -> PathPattern | None:
+    """The pattern of an evaluated path argument, when it looks like a path or URL."""
+    return _pattern(text) if text is not None and text.startswith(("/", "http", WILDCARD)) else None
+
+
 def _local_assignments(function: ast.AST) -> dict[str, ast.expr]:
     """Names assigned exactly once in a function, and the expressions they hold."""
+    return {name: values[0] for name, values in _assignments(function).items() if len(values) == 1}
+
+
+def _assignments(function: ast.AST) -> dict[str, list[ast.expr]]:
+    """Every expression each name of a function is assigned (``if``/``else`` branches ...)."""
     seen: dict[str, list[ast.expr]] = {}
     for node in ast.walk(function):
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
@@ -304,14 +404,17 @@ def _local_assignments(function: ast.AST) -> dict[str, ast.expr]:
                 seen.setdefault(target.id, []).append(node.value)
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value:
             seen.setdefault(node.target.id, []).append(node.value)
-    return {name: values[0] for name, values in seen.items() if len(values) == 1}
+    return seen
 
 
 def _path_literals(function: ast.AST, evaluator: PathEvaluator) -> tuple[PathPattern, ...]:
-    """Path-like literals of a function and its decorators (the fallback for unknown paths)."""
+    """Path-like literals of a function and its decorators (the fallback for unknown paths).
+
+    Paths imported from a helper module count too (``for route in (paths.a, paths.b):``).
+    """
     found: list[PathPattern] = []
     for node in ast.walk(function):
-        if isinstance(node, ast.Constant | ast.JoinedStr):
+        if isinstance(node, ast.Constant | ast.JoinedStr | ast.Attribute):
             text = evaluator.text(node)
             pattern = _pattern(text) if text and text.startswith(("/", "http")) else None
             if pattern is not None and pattern not in found:
@@ -329,13 +432,19 @@ class _TestModule:
     calls: list[EndpointCall]
     error_tests: set[str]  # functions that test an error or an edge case
     helpers: PathHelpers = NO_HELPERS  # paths imported from test helper modules
+    functions: Mapping[str, FunctionNode] = field(default_factory=dict)  # module-level builders
+    class_paths: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # route classes
 
     @classmethod
     def read(cls, path: str, tree: ast.Module, helpers: PathHelpers = NO_HELPERS) -> _TestModule:
         module = cls(path, tree, imports_of(path, tree), [], set())
         module.helpers = helpers
+        module.functions = {
+            node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)
+        }
         constants = module_constants(tree)
-        evaluator = PathEvaluator(constants, {}, module.imports, helpers)
+        evaluator = PathEvaluator(constants, {}, module.imports, helpers, None, module.functions)
+        module.class_paths = route_class_paths(tree, evaluator)
         module._scan(tree, None, evaluator, constants, "")
         return module
 
@@ -351,7 +460,12 @@ class _TestModule:
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 name = f"{owner}{node.name}"
                 inner = PathEvaluator(
-                    constants, _local_assignments(node), self.imports, self.helpers
+                    constants,
+                    _local_assignments(node),
+                    self.imports,
+                    self.helpers,
+                    None,
+                    self.functions,
                 )
                 self._scan(node, node, inner, constants, f"{name}.")
                 if tests_error_case(node, self.imports):
@@ -415,8 +529,8 @@ class _TestModule:
             return ()
         return tuple(dict.fromkeys(string_constants(function)))
 
-    @staticmethod
     def _patterns(
+        self,
         argument: ast.expr,
         function: ast.FunctionDef | ast.AsyncFunctionDef | None,
         evaluator: PathEvaluator,
@@ -424,10 +538,17 @@ class _TestModule:
         """The path patterns a call's path argument may stand for."""
         text = evaluator.text(argument)
         if text is None:
+            member = _parameter_member(argument, function)
+            if member is not None:  # ``route.item(1)`` with ``route`` a parametrized class
+                found = [_evaluated(text) for text in self.class_paths.get(member, ())]
+                return tuple(dict.fromkeys(pattern for pattern in found if pattern is not None))
             if function is None or not isinstance(argument, ast.Name):
                 return ()
-            return _path_literals(function, evaluator)
-        pattern = _pattern(text) if text.startswith(("/", "http", WILDCARD)) else None
+            branches = _assignments(function).get(argument.id, [])
+            found = [_evaluated(evaluator.text(value)) for value in branches]
+            known = tuple(dict.fromkeys(pattern for pattern in found if pattern is not None))
+            return known + _path_literals(function, evaluator)
+        pattern = _evaluated(text)
         return (pattern,) if pattern is not None else ()
 
     @staticmethod
@@ -530,19 +651,93 @@ def path_helpers(project: ProjectFacts) -> PathHelpers:
     return PathHelpers(constants, builders)
 
 
+def returned(function: FunctionNode) -> ast.expr | None:
+    """The expression a function returns, when its body (docstring aside) is one ``return``."""
+    body = [
+        node
+        for node in function.body
+        if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))
+    ]
+    if len(body) != 1 or not isinstance(body[0], ast.Return):
+        return None
+    return body[0].value
+
+
 def _built_path(statement: ast.stmt, evaluator: PathEvaluator) -> str | None:
     """The path a module-level function returns, when its body is one ``return <path>``."""
     if not isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
         return None
-    body = [
-        node
-        for node in statement.body
-        if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))
-    ]
-    if len(body) != 1 or not isinstance(body[0], ast.Return) or body[0].value is None:
-        return None
-    text = evaluator.text(body[0].value)
+    body = returned(statement)
+    text = evaluator.text(body) if body is not None else None
     return text if text is not None and text.startswith("/") else None
+
+
+def route_class_paths(tree: ast.Module, evaluator: PathEvaluator) -> dict[str, tuple[str, ...]]:
+    """Paths that a test module's route classes hold, by member name.
+
+    Parametrized tests often take a class per resource (``class Tags(RoutesBase): base =
+    v1("/tags")`` with ``def item(cls, item_id): return f"{cls.base}/{item_id}"``) and call
+    ``client.get(route.item(1))``: each class's attributes and one-line methods are evaluated
+    with its own (and inherited) attributes.
+    """
+    classes = {node.name: node for node in tree.body if isinstance(node, ast.ClassDef)}
+    bases = {
+        base.id for node in classes.values() for base in node.bases if isinstance(base, ast.Name)
+    }
+    found: dict[str, list[str]] = {}
+    for name in classes.keys() - bases:  # the concrete classes, not their shared bases
+        for member, text in _class_texts(_lineage(name, classes), evaluator).items():
+            if text.startswith(("/", "http", WILDCARD)):
+                found.setdefault(member, []).append(text)
+    return {member: tuple(texts) for member, texts in found.items()}
+
+
+def _class_texts(lineage: list[ast.ClassDef], evaluator: PathEvaluator) -> dict[str, str]:
+    """The text of each attribute and one-line method of a class, inherited ones included."""
+    attributes: dict[str, ast.expr] = {}
+    methods: dict[str, FunctionNode] = {}
+    for owner in lineage:
+        for statement in owner.body:
+            if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
+                methods[statement.name] = statement
+            elif (
+                isinstance(statement, ast.Assign)
+                and len(statement.targets) == 1
+                and isinstance(statement.targets[0], ast.Name)
+            ):
+                attributes[statement.targets[0].id] = statement.value
+    members: dict[str, str] = {}
+    for attribute, value in attributes.items():
+        scope = PathEvaluator(
+            {**evaluator.constants, **members}, {}, evaluator.imports, evaluator.helpers,
+            members, evaluator.functions,
+        )  # fmt: skip
+        text = scope.text(value)
+        if text is not None:
+            members[attribute] = text
+    inner = PathEvaluator(
+        evaluator.constants, {}, evaluator.imports, evaluator.helpers, members,
+        evaluator.functions,
+    )  # fmt: skip
+    texts = dict(members)
+    for method, function in methods.items():
+        body = returned(function)
+        text = inner.text(body) if body is not None else None
+        if text is not None:
+            texts[method] = text
+    return texts
+
+
+def _lineage(name: str, classes: Mapping[str, ast.ClassDef]) -> list[ast.ClassDef]:
+    """A module's class and its bases defined in the same module, the farthest base first."""
+    chain: list[ast.ClassDef] = []
+    current: str | None = name
+    while current is not None and current in classes and len(chain) <= MAX_DEPTH:
+        node = classes[current]
+        chain.insert(0, node)
+        base = node.bases[0] if node.bases else None
+        current = base.id if isinstance(base, ast.Name) and base.id != current else None
+    return chain
 
 
 def _base_url_with_path(tree: ast.Module) -> bool:

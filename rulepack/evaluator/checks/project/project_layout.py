@@ -275,6 +275,15 @@ class ProjectLayout(ProjectCheck):
             note="a chat bot's option handler in a service is not a FastAPI route",
         ),
         Case(
+            files={
+                **BY_TYPE_PROJECT,
+                "app/admin/__init__.py": "from fastapi import FastAPI\n\nadmin = FastAPI()\n\n\n"
+                "@admin.get('/')\nasync def index() -> str:\n    return 'admin'\n",
+            },
+            hits=0,
+            note="a mounted sub-application's own module declares its index route",
+        ),
+        Case(
             files={"main.py": _MAIN},
             hits=0,
             note="a single-file sample is not a project",
@@ -416,6 +425,9 @@ class ProjectLayout(ProjectCheck):
     def _route_allowed(self, layout: Layout, path: str, kind: str) -> bool:
         if path == f"{layout.root}/main.py" or self._is_root_router(layout, path):
             return True
+        module = self.project.module(path)
+        if module is not None and module.apps:
+            return True  # the module that creates a (sub-)application, as main.py does
         if kind == BY_DOMAIN:
             return self._is_domain_router(layout, path)
         return layout.in_package(path, "routers")

@@ -25,7 +25,7 @@ SETUP_WORDS = re.compile(
 INSTALL_COMMAND = re.compile(
     r"\b(pip3? install|python3? -m pip install|uv sync|uv pip install|uv add|poetry install|"
     r"pipenv install|pdm (install|sync)|hatch env create|conda env create|make install|"
-    r"docker[ -]compose (up|run|build))\b",
+    r"docker[ -]compose (up|run|build)|(npm|pnpm|yarn) install)\b",
     re.IGNORECASE,
 )
 # Relative links to another document: Markdown ``[text](path)`` and reStructuredText
@@ -121,10 +121,10 @@ class ReadmeSetup(ProjectCheck):
     the shallowest one, and reports when there is none, or when neither it nor a document it
     links to (or a ``development.md``/``CONTRIBUTING.md`` beside it) gives an install command
     (``pip install``, ``uv sync``, ``uv pip install``, ``poetry install``, ``pipenv install``,
-    ``pdm install``, ``conda env create``, ``make install``, ``docker compose up``), under any
-    heading. A Setup heading without a command is not setup instructions. It applies to
-    application projects (a FastAPI app, router or routes), not to one-file snippets or
-    installed libraries.
+    ``pdm install``, ``conda env create``, ``make install``, ``docker compose up``,
+    ``npm install``), under any heading. A Setup heading without a command is not setup
+    instructions. It applies to application projects (a FastAPI app, router or routes), not to
+    one-file snippets or installed libraries.
 
     ## Why is this bad?
     A new developer, a CI job or an assistant needs the exact commands to install, configure, run

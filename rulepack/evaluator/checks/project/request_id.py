@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Iterator
 from typing import ClassVar
 
+from rulepack.evaluator.checks.ast_facts import walk
 from rulepack.evaluator.checks.base import Case, Hit, ProjectCheck
 from rulepack.evaluator.checks.project.support import (
     app_code,
@@ -22,12 +24,33 @@ REQUEST_ID_PACKAGES = (
     "opentelemetry.instrumentation.asgi",
 )
 HEADER = re.compile(r"^x-(request|correlation|trace)-?id$", re.IGNORECASE)
+# A correlation ID the project's own middleware sets and binds to its logs (``CorrelationID``,
+# ``bind_contextvars(correlation_id=...)``): request tracking under its usual other name.
+CORRELATION = re.compile(r"correlation_?id", re.IGNORECASE)
 
 _MAIN = (
     "from fastapi import FastAPI\n\nfrom app.core.lifespan import lifespan\n"
     "from app.routers import health, users\n\napp = FastAPI(lifespan=lifespan)\n"
     "app.include_router(health.router)\napp.include_router(users.router, prefix='/api/v1')\n"
 )
+
+
+def _names_correlation_id(tree: ast.Module) -> bool:
+    """Whether a module names a correlation ID (a class, variable, attribute or keyword)."""
+    for node in walk(tree):
+        if isinstance(node, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            name: str | None = node.name
+        elif isinstance(node, ast.Name):
+            name = node.id
+        elif isinstance(node, ast.Attribute):
+            name = node.attr
+        elif isinstance(node, ast.keyword):
+            name = node.arg
+        else:
+            continue
+        if name is not None and CORRELATION.search(name):
+            return True
+    return False
 
 
 class RequestId(ProjectCheck):
@@ -71,6 +94,23 @@ class RequestId(ProjectCheck):
             },
             hits=0,
             note="a middleware of the project's own in another module",
+        ),
+        Case(
+            files={
+                "app/main.py": "from app.core.tracking import TrackingMiddleware\n"
+                + _MAIN
+                + "app.add_middleware(TrackingMiddleware)\n",
+                "app/core/tracking.py": (
+                    "import uuid\n\nimport structlog\n\n\nclass TrackingMiddleware:\n"
+                    "    def __init__(self, app):\n        self.app = app\n\n"
+                    "    async def __call__(self, scope, receive, send):\n"
+                    "        bind = structlog.contextvars.bind_contextvars\n"
+                    "        bind(correlation_id=uuid.uuid4().hex)\n"
+                    "        await self.app(scope, receive, send)\n"
+                ),
+            },
+            hits=0,
+            note="an own ASGI middleware that binds a correlation ID to every log line",
         ),
         Case.good(
             "from fastapi import APIRouter\n\nrouter = APIRouter()\n",
@@ -131,4 +171,4 @@ class RequestId(ProjectCheck):
             HEADER.match(value)
             for _, tree in app_code(self.project)
             for value in string_constants(tree)
-        )
+        ) or any(_names_correlation_id(tree) for _, tree in app_code(self.project))

@@ -149,12 +149,51 @@ class RoutesTested(ProjectCheck):
                 "tests/test_users.py": (
                     "from tests.support import paths\n"
                     "from tests.support.paths import one_user\n\n\n"
-                    "def test_users(client) -> None:\n    client.post(paths.users, json={})\n"
-                    "    client.get(paths.one_user(7))\n    client.delete(one_user(7))\n"
+                    "def test_users(client, mine) -> None:\n    for target in (paths.users,):\n"
+                    "        client.post(target, json={})\n"
+                    "    if mine:\n        url = paths.one_user(7)\n    else:\n"
+                    "        url = paths.one_user(8)\n    client.get(url)\n"
+                    "    client.delete(one_user(7))\n"
                 ),
             },
             hits=0,
-            note="paths imported from a test helper module: constants and path-building functions",
+            note="paths imported from a test helper module: constants and path-building "
+            "functions; a path variable assigned in both branches of an if; a loop over paths",
+        ),
+        Case(
+            files={
+                "app/routing.py": "from fastapi import APIRouter as Base\n\n\n"
+                "class TaggedRouter(Base):\n    pass\n",
+                "app/grants.py": "from app.routing import TaggedRouter\n\n"
+                "router = TaggedRouter(prefix='/grants')\n\n\n@router.get('/')\n"
+                "async def list_grants() -> list[int]:\n    return []\n",
+                "app/api.py": "from fastapi import APIRouter\n\n"
+                "from app.grants import router as grants\n\n"
+                "router = APIRouter(prefix='/v1')\nrouter.include_router(grants)\n",
+                "app/main.py": "from fastapi import FastAPI\n\nfrom app.api import router\n\n"
+                "app = FastAPI()\napp.include_router(router)\n",
+                "tests/test_grants.py": "async def test_list(client) -> None:\n"
+                "    await client.get('/v1/grants/')\n",
+            },
+            hits=0,
+            note="a router of the project's own APIRouter subclass keeps its prefix when mounted",
+        ),
+        Case(
+            files={
+                "app/main.py": MAIN,
+                "app/routers/users.py": ROUTER,
+                "tests/test_resources.py": (
+                    "import pytest\n\n\ndef api(path: str) -> str:\n    return f'/api/v1{path}'\n"
+                    "\n\nclass Resource:\n    base = '/'\n\n    @classmethod\n"
+                    "    def one(cls, key: int) -> str:\n        return f'{cls.base}/{key}'\n\n\n"
+                    "class Users(Resource):\n    base = api('/users')\n\n\n"
+                    "@pytest.mark.parametrize('kind', [Users])\n"
+                    "def test_resources(client, kind) -> None:\n    client.post(kind.base)\n"
+                    "    client.get(kind.one(1))\n    client.delete(kind.one(1))\n"
+                ),
+            },
+            hits=0,
+            note="parametrized route classes: attributes and methods built from inherited ones",
         ),
         Case.good(
             TESTS_HEAD + "def test_x() -> None:\n    client.get('/x')\n",
