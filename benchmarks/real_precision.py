@@ -8,7 +8,8 @@ no fetched code is committed.
 
 Given local checkouts, the script evaluates each repository with the current rulepack, matches
 findings to verdicts by (repository, path, line, check), and prints precision per check and
-overall. It then lists every verdict that needs reading again: read findings that are no longer
+overall: of scored findings (the figure the targets apply to) and, apart, of advisory ones (a
+heuristic that cannot prove the violation: shown at info, not scored). It then lists every verdict that needs reading again: read findings that are no longer
 reported (a fixed false positive, or a lost true one) and, with ``--unread N``, up to N findings per
 check that no one has read yet (chosen by a stable hash, so reruns offer the same ones)::
 
@@ -29,7 +30,7 @@ import sys
 import tempfile
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 if sys.version_info >= (3, 11):
@@ -191,34 +192,48 @@ def _read_codes(finding: Mapping[str, object]) -> list[str]:
 
 
 @dataclass(frozen=True)
-class CheckPrecision:
-    """One check's figures."""
+class Tally:
+    """Findings reported, read and found true."""
 
-    check: str
-    reported: int
-    read: int
-    true: int
+    reported: int = 0
+    read: int = 0
+    true: int = 0
 
     @property
     def precision(self) -> float | None:
         """True findings over read findings (``None`` when none was read)."""
         return self.true / self.read if self.read else None
 
+    def __add__(self, other: Tally) -> Tally:
+        """The sum of two tallies."""
+        return Tally(self.reported + other.reported, self.read + other.read, self.true + other.true)
+
+
+@dataclass(frozen=True)
+class CheckPrecision:
+    """One check's figures: scored findings, and advisory ones (shown at info, not scored)."""
+
+    check: str
+    scored: Tally
+    advisory: Tally
+
 
 def precision_table(
     reported: Sequence[Reported], verdicts: Mapping[Key, Verdict]
 ) -> list[CheckPrecision]:
     """Per check: findings reported now, how many of them were read, how many were true."""
-    counts: Counter[str] = Counter(item.key.check for item in reported)
-    read: Counter[str] = Counter()
-    true: Counter[str] = Counter()
+    tallies: dict[tuple[str, bool], Tally] = {}
     for item in reported:
         verdict = verdicts.get(item.key)
-        if verdict is not None:
-            read[item.key.check] += 1
-            true[item.key.check] += verdict.true
+        one = Tally(1, verdict is not None, verdict is not None and verdict.true)
+        key = (item.key.check, item.advisory)
+        tallies[key] = tallies.get(key, Tally()) + one
+    checks = sorted({check for check, _ in tallies})
     return [
-        CheckPrecision(check, counts[check], read[check], true[check]) for check in sorted(counts)
+        CheckPrecision(
+            check, tallies.get((check, False), Tally()), tallies.get((check, True), Tally())
+        )
+        for check in checks
     ]
 
 
@@ -243,20 +258,36 @@ def _out(text: str = "") -> None:
     sys.stdout.write(text + "\n")
 
 
+def _ratio(tally: Tally) -> str:
+    return f"{tally.precision:.3f}" if tally.precision is not None else "-"
+
+
 def _print_table(rows: Sequence[CheckPrecision]) -> None:
-    _out(f"{'check':34} {'reported':>8} {'read':>5} {'true':>5} {'false':>5} {'precision':>9}")
+    _out("scored findings (the precision target applies to these); advisory ones apart")
+    _out(
+        f"{'check':34} {'reported':>8} {'read':>5} {'true':>5} {'false':>5} {'precision':>9}"
+        f"  {'advisory rep/read/true':>22}"
+    )
     for row in rows:
-        shown = f"{row.precision:.2f}" if row.precision is not None else "-"
-        flag = " <" if row.read >= 5 and (row.precision or 0) < 0.85 else ""
+        scored, advisory = row.scored, row.advisory
+        flag = " <" if scored.read >= 5 and (scored.precision or 0) < 0.85 else "  "
+        extra = f"{advisory.reported}/{advisory.read}/{advisory.true}" if advisory.reported else ""
         _out(
-            f"{row.check:34} {row.reported:>8} {row.read:>5} {row.true:>5}"
-            f" {row.read - row.true:>5} {shown:>9}{flag}"
+            f"{row.check:34} {scored.reported:>8} {scored.read:>5} {scored.true:>5}"
+            f" {scored.read - scored.true:>5} {_ratio(scored):>9}{flag}{extra:>22}"
         )
-    read = sum(row.read for row in rows)
-    true = sum(row.true for row in rows)
-    overall = f"{true / read:.3f}" if read else "-"
-    total = sum(row.reported for row in rows)
-    _out(f"{'overall':34} {total:>8} {read:>5} {true:>5} {read - true:>5} {overall:>9}")
+    scored_total = sum((row.scored for row in rows), Tally())
+    advisory_total = sum((row.advisory for row in rows), Tally())
+    everything = scored_total + advisory_total
+    for label, tally in (
+        ("overall (scored)", scored_total),
+        ("advisory", advisory_total),
+        ("all findings", everything),
+    ):
+        _out(
+            f"{label:34} {tally.reported:>8} {tally.read:>5} {tally.true:>5}"
+            f" {tally.read - tally.true:>5} {_ratio(tally):>9}"
+        )
 
 
 def _print_changes(
@@ -320,7 +351,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     if args.json:
         figures = [
-            {"check": r.check, "reported": r.reported, "read": r.read, "true": r.true} for r in rows
+            {"check": row.check, "scored": asdict(row.scored), "advisory": asdict(row.advisory)}
+            for row in rows
         ]
         args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     return 0

@@ -11,6 +11,7 @@ from benchmarks.real_precision import (
     HarnessError,
     Key,
     Reported,
+    Tally,
     Verdict,
     _read_codes,
     load_repos,
@@ -60,9 +61,16 @@ def test_precision_counts_only_read_findings_still_reported() -> None:
     rows = precision_table(
         [reported("a.py", 1), reported("a.py", 2), reported("b.py", 1)], verdicts
     )
-    assert [(r.check, r.reported, r.read, r.true, r.precision) for r in rows] == [
-        ("c", 3, 2, 1, 0.5)
+    assert [(r.check, r.scored, r.advisory, r.scored.precision) for r in rows] == [
+        ("c", Tally(3, 2, 1), Tally(), 0.5)
     ]
+
+
+def test_advisory_findings_are_tallied_apart() -> None:
+    key = Key("o/r", "a.py", 1, "c")
+    advisory = Reported(key, "m", advisory=True)
+    rows = precision_table([advisory, reported("b.py", 2)], {key: Verdict(key, "x", False, "r")})
+    assert [(r.scored, r.advisory) for r in rows] == [(Tally(1, 0, 0), Tally(1, 1, 0))]
 
 
 def test_unread_sample_is_stable_and_skips_read_findings() -> None:
