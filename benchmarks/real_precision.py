@@ -9,7 +9,8 @@ no fetched code is committed.
 Given local checkouts, the script evaluates each repository with the current rulepack, matches
 findings to verdicts by (repository, path, line, check), and prints precision per check and
 overall: of scored findings (the figure the targets apply to) and, apart, of advisory ones (a
-heuristic that cannot prove the violation: shown at info, not scored). It then lists every verdict that needs reading again: read findings that are no longer
+heuristic that cannot prove the violation: shown at info, not scored). It then lists every
+verdict that needs reading again: read findings that are no longer
 reported (a fixed false positive, or a lost true one) and, with ``--unread N``, up to N findings per
 check that no one has read yet (chosen by a stable hash, so reruns offer the same ones)::
 
