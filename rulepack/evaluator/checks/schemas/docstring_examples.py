@@ -60,7 +60,9 @@ WORLD_CALLS = frozenset(
         "socket.socket",
     }
 )
-WORLD_MODULES = frozenset({"random", "secrets", "requests", "httpx", "aiohttp", "boto3", "smtplib"})
+WORLD_MODULES = frozenset(
+    {"random", "secrets", "requests", "httpx", "aiohttp", "boto3", "smtplib", "tempfile", "pickle"}
+)
 # Methods of sessions, cursors, files and paths that do I/O.
 IO_METHODS = frozenset(
     {
@@ -81,6 +83,12 @@ IO_METHODS = frozenset(
         "write_bytes",
         "iterdir",
         "glob",
+        "read_pickle",
+        "read_csv",
+        "read_json",
+        "read_sql",
+        "to_pickle",
+        "to_csv",
         "exists",
         "is_dir",
         "is_file",
@@ -387,6 +395,7 @@ class DocstringExamples(ModuleCheck):
             "def load(name: str) -> str:\n    with open(name) as handle:\n"
             "        return handle.read()\n\n\n"
             "def pick(items: list[str]) -> str:\n    return random.choice(items)\n\n\n"
+            "def load_frame(name: str) -> object:\n    return frames.read_pickle(name)\n\n\n"
             "def stamp(label: str) -> str:\n    return f'{label}@{is_expired_now()}'\n\n\n"
             "def is_expired_now() -> bool:\n    return datetime.now().year > 2000\n\n\n"
             "def drop_all(*args: str) -> str:\n    raise RuntimeError(args)\n\n\n"
