@@ -55,11 +55,12 @@ class SyncRouteHandler(RouteCheck):
     ## What it does
     Finds ``async def`` route handlers that take a sync-only client (their calls block the
     event loop), and route handlers declared with ``def`` on a FastAPI app or ``APIRouter`` that
-    neither take
-    a sync-only client (a SQLAlchemy or SQLModel ``Session``, a sync ``Connection``, a ``redis``
-    or ``pymongo`` client: as a parameter, through a dependency within two levels, or as a
-    class-based view's attribute) nor call a blocking library (``requests``, ``time.sleep``,
-    ``open``, ``subprocess``, ``boto3`` ...).
+    neither take a sync-only client (a SQLAlchemy or SQLModel ``Session``, a sync
+    ``Connection``, a ``redis`` or ``pymongo`` client: as a parameter, through a dependency
+    within two levels, or as a class-based view's attribute) nor call a blocking library
+    (``requests``, ``time.sleep``, ``open``, ``subprocess``, ``boto3`` ...). A ``def`` handler
+    that calls a function of another of the project's modules is reported as advisory: the check
+    does not follow that function's body, which may block.
 
     ## Why is this bad?
     The pack asks for ``async def`` handlers, with ``def`` as the deliberate exception for
@@ -147,6 +148,20 @@ class SyncRouteHandler(RouteCheck):
             hits=1,
             note="a router imported under another name from another module",
         ),
+        Case(
+            files={
+                "app/notify.py": "def deliver(address: str) -> None:\n    print(address)\n",
+                "app/routes.py": (
+                    "from fastapi import APIRouter\n\nfrom app.notify import deliver\n\n"
+                    "router = APIRouter()\n\n\n"
+                    "@router.post('/notices', status_code=202)\n"
+                    "def notice(address: str) -> None:\n"
+                    "    deliver(address)\n"
+                ),
+            },
+            hits=1,
+            note="advisory: a def handler calling the project's own helper, which may block",
+        ),
     )
 
     def __init__(self, context: ModuleContext) -> None:
@@ -154,6 +169,8 @@ class SyncRouteHandler(RouteCheck):
         super().__init__(context)
         self._pending: set[Handler] = set()
         self._unread: dict[Handler, str] = {}  # a session-like parameter whose type is unknown
+        self._helpers: dict[Handler, str] = {}  # a function of the project's own the handler calls
+        self._own_modules = frozenset(m.module for m in context.project.modules if m.module)
 
     def enter_handler(self, handler: Handler) -> None:
         """Note a ``def`` handler without a sync-only client; report ``async def`` ones with one."""
@@ -188,13 +205,30 @@ class SyncRouteHandler(RouteCheck):
         name = self.qualified(node.func)
         if name is not None and BLOCKING_CALLS.match(name):
             self._pending.discard(handler)
+        elif name is not None and handler not in self._helpers and self._own(name):
+            self._helpers[handler] = name.rsplit(".", 1)[-1]
+
+    def _own(self, name: str) -> bool:
+        """Whether ``name`` is a function of one of the sample's own modules (not this one)."""
+        module = name.rsplit(".", 1)[0]
+        return module in self._own_modules and module != self.context.facts.module
 
     def leave_handler(self, handler: Handler) -> None:
         """Report a noted handler that made no blocking call."""
         unread = self._unread.pop(handler, None)
+        helper = self._helpers.pop(handler, None)
         if handler not in self._pending:
             return
         self._pending.discard(handler)
+        if unread is None and helper is not None:
+            message = (
+                f"route handler `{handler.name}` is `def` and calls the project's own `{helper}`, "
+                "whose body this check does not follow: if nothing it calls blocks (sync DB, "
+                "SMTP, file or HTTP I/O), make the handler `async def`"
+            )
+            span = Span.of(self.get_metadata(PositionProvider, handler.node.name))
+            self.hits.append(Hit(self.context.path, span, message, advisory=True))
+            return
         if unread is None:
             self.report(
                 handler.node.name,
