@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from rulepack.evaluator.checks.ast_facts import ast_dotted
+from rulepack.evaluator.checks.ast_facts import ast_dotted, import_map
 from rulepack.evaluator.checks.base import Case, Hit, ProjectCheck
 from rulepack.evaluator.checks.common import FRAMEWORKS, imports_any, is_test_path
 from rulepack.evaluator.checks.facts import ModuleFacts, Span
@@ -39,6 +39,9 @@ AUTH_LIBRARIES = (
     "starlette.middleware.authentication",
 )
 CUSTOM_SCHEME_BASES = SCHEMES | {"AuthenticationBackend"}
+# Libraries whose server classes authenticate OAuth2 clients and tokens by the RFCs themselves:
+# a header their subclasses read is the protocol at work, not a route's hand-made auth.
+OAUTH_SERVER_LIBRARIES = ("authlib.",)
 CURRENT_USER = re.compile(
     r"^_?(get_)?(current|authenticated|logged_in)_(active_)?(super)?user$"
     r"|^_?(get_)?user_from_token$|^require_(user|auth|login|authentication)$"
@@ -92,10 +95,12 @@ class _Scanner(ast.NodeVisitor):
     evidence: list[_Evidence] = field(default_factory=list)
     manual: list[_Evidence] = field(default_factory=list)
     scheme_classes: int = 0  # depth inside classes that implement a scheme or backend
+    bases: dict[str, str] = field(default_factory=dict)  # imported names -> qualified names
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         custom = any(
             (ast_dotted(base) or "").rsplit(".", 1)[-1] in CUSTOM_SCHEME_BASES
+            or self.bases.get(ast_dotted(base) or "", "").startswith(OAUTH_SERVER_LIBRARIES)
             for base in node.bases
         )
         self.scheme_classes += custom
@@ -255,6 +260,23 @@ class Oauth2Scheme(ProjectCheck):
         ),
         Case(
             files={
+                "app/oauth/server.py": (
+                    "from authlib.oauth2 import ResourceProtector as _Protector\n\n\n"
+                    "class TokenProtector(_Protector):\n"
+                    "    def bearer_of(self, request: object) -> str | None:\n"
+                    "        value = request.headers.get('Authorization')\n"
+                    "        return value.removeprefix('Bearer ') if value else None\n"
+                ),
+                "app/routers/me.py": (
+                    "from fastapi import APIRouter\n\nrouter = APIRouter()\n\n\n"
+                    "@router.get('/me')\nasync def me() -> dict[str, str]:\n    return {}\n"
+                ),
+            },
+            hits=0,
+            note="an OAuth2 server library's subclass reads the header as the RFCs say",
+        ),
+        Case(
+            files={
                 "app/main.py": (
                     "from fastapi import FastAPI\n\napp = FastAPI()\n\n\n"
                     "@app.get('/items')\nasync def items() -> list[str]:\n    return []\n\n\n"
@@ -344,7 +366,8 @@ class Oauth2Scheme(ProjectCheck):
                 if is_route_owner(route.owner, self.project)
             )
             paths = tuple((r.function, r.span.line, r.path or "") for r in module.routes)
-            scanner = _Scanner(module, routes, paths)
+            imported = import_map(tree, module.module, module.path).names
+            scanner = _Scanner(module, routes, paths, bases=dict(imported))
             scanner.visit(tree)
             evidence.extend(scanner.evidence)
             manual.extend(scanner.manual)
