@@ -65,9 +65,7 @@ class DbInRouteHandler(ScopedCheck):
     as ``SessionDep``) or filled by ``Depends(get_db)``/``Depends(get_session)``, or a session the
     handler opens itself. One finding per handler, at its first database call. A ``SELECT 1``
     (``select(1)``, ``text("SELECT 1")``, or the raw string, alone or executed) is a health
-    probe checking that the database answers, not data access, and is not counted; nor is a
-    handler whose only database call is ``commit()`` (it releases the connection, say before a
-    long-lived event stream, and runs no query).
+    probe checking that the database answers, not data access, and is not counted.
 
     ## Why is this bad?
     Logic inside handlers cannot be reused from jobs or other routes and can only be tested over
@@ -106,14 +104,6 @@ class DbInRouteHandler(ScopedCheck):
             "async def live(db: AsyncSession = Depends(get_session)) -> dict[str, bool]:\n"
             "    await db.execute(text('select 1'))\n    return {'db': True}\n",
             note="readiness probes that only check the database answers (SELECT 1)",
-        ),
-        Case.good(
-            "from fastapi import APIRouter, Depends\n"
-            "from sqlalchemy.ext.asyncio import AsyncSession\n\nfeed = APIRouter()\n\n\n"
-            "@feed.get('/events')\n"
-            "async def events(db: AsyncSession = Depends(get_session)) -> object:\n"
-            "    await db.commit()\n    return stream_events()\n",
-            note="a handler that only commits to free the connection before streaming",
         ),
     )
     bad: ClassVar[tuple[Case, ...]] = (
@@ -178,8 +168,6 @@ class DbInRouteHandler(ScopedCheck):
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         """Report a route handler once, at its first database call."""
         found = self.found.pop()
-        if all(what.endswith(".commit()`") for _, what in found):
-            found = []  # only ends the transaction (before a long-lived stream): no query
         if found and self.frame is not None and self.frame.is_route:
             node, what = found[0]
             more = f" and {len(found) - 1} more database calls" if len(found) > 1 else ""
