@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar
 
 import libcst as cst
@@ -10,7 +11,7 @@ from rulepack.evaluator.checks.base import Case, ModuleContext, ProjectFacts
 from rulepack.evaluator.checks.data.resolve import Targets
 from rulepack.evaluator.checks.data.scopes import ScopedCheck
 from rulepack.evaluator.checks.data.support import method_call
-from rulepack.evaluator.checks.facts import ModuleFacts
+from rulepack.evaluator.checks.facts import ModuleFacts, string_value
 from rulepack.evaluator.checks.imports import dotted
 from rulepack.evaluator.checks.sync_route_handler import is_route_owner
 
@@ -42,6 +43,16 @@ SESSION_METHODS = frozenset(
 )
 
 
+# ``SELECT 1``: a connectivity probe that reads no data.
+_PROBE_SQL = re.compile(r"^\s*select\s+1\s*;?\s*$", re.IGNORECASE)
+
+
+def _first_argument(node: cst.Call) -> cst.BaseExpression | None:
+    """The first positional argument of a call."""
+    values = [arg.value for arg in node.args if arg.keyword is None and not arg.star]
+    return values[0] if len(values) == 1 else None
+
+
 class DbInRouteHandler(ScopedCheck):
     """SQL statements and session calls inside route handlers.
 
@@ -52,7 +63,9 @@ class DbInRouteHandler(ScopedCheck):
     ``refresh``, ``scalar(s)``, ``get``, ``query``, ``flush`` or ``merge`` on a database session:
     a parameter typed ``AsyncSession``/``Session`` (directly, through an ``Annotated`` alias such
     as ``SessionDep``) or filled by ``Depends(get_db)``/``Depends(get_session)``, or a session the
-    handler opens itself. One finding per handler, at its first database call.
+    handler opens itself. One finding per handler, at its first database call. A ``SELECT 1``
+    (``select(1)``, ``text("SELECT 1")``, or the raw string, alone or executed) is a health
+    probe checking that the database answers, not data access, and is not counted.
 
     ## Why is this bad?
     Logic inside handlers cannot be reused from jobs or other routes and can only be tested over
@@ -81,6 +94,17 @@ class DbInRouteHandler(ScopedCheck):
             path="app/repositories/users.py",
             note="queries outside handlers",
         ),
+        Case.good(
+            "from fastapi import APIRouter, Depends\nfrom sqlalchemy import select, text\n"
+            "from sqlalchemy.ext.asyncio import AsyncSession\n\nprobes = APIRouter()\n\n\n"
+            "@probes.get('/ready')\n"
+            "async def ready(db: AsyncSession = Depends(get_session)) -> dict[str, bool]:\n"
+            "    await db.execute(select(1))\n    return {'db': True}\n\n\n"
+            "@probes.get('/live')\n"
+            "async def live(db: AsyncSession = Depends(get_session)) -> dict[str, bool]:\n"
+            "    await db.execute(text('select 1'))\n    return {'db': True}\n",
+            note="readiness probes that only check the database answers (SELECT 1)",
+        ),
     )
     bad: ClassVar[tuple[Case, ...]] = (
         Case.bad(
@@ -105,7 +129,7 @@ class DbInRouteHandler(ScopedCheck):
             "    session.add(User(email=payload.email))\n    await session.commit()\n"
             "    return payload\n\n\n"
             "@router.get('/raw')\nasync def raw(db=Depends(get_db)) -> object:\n"
-            "    return db.execute('SELECT 1')\n",
+            "    return db.execute('SELECT id FROM items')\n",
             hits=2,
             note="an aliased select and a SessionDep alias; an untyped Depends(get_db)",
         ),
@@ -159,10 +183,27 @@ class DbInRouteHandler(ScopedCheck):
         if not self.found or self.frame is None or not self.frame.is_route:
             return
         name = dotted(node.func)
+        if self._is_probe(node):
+            return
         statement = self.resolver.match(name, STATEMENTS)
         if statement is not None:
             self.found[-1].append((node, f"`{statement}()`"))
             return
         found = method_call(node)
         if found is not None and found[1] in SESSION_METHODS and self.session_kind(found[0]):
+            argument = _first_argument(node)
+            if isinstance(argument, cst.Call) and self._is_probe(argument):
+                return  # session.execute(select(1)): a health probe
+            if _PROBE_SQL.match(string_value(argument) or ""):
+                return
             self.found[-1].append((node, f"`{name or found[1]}()`"))
+
+    def _is_probe(self, node: cst.Call) -> bool:
+        """``select(1)`` or ``text("SELECT 1")``: a statement that only checks the connection."""
+        statement = self.resolver.match(dotted(node.func), STATEMENTS)
+        argument = _first_argument(node)
+        if statement == "select":
+            return isinstance(argument, cst.Integer) and argument.value == "1"
+        if statement == "text":
+            return bool(_PROBE_SQL.match(string_value(argument) or ""))
+        return False

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import ast
+import re
+from collections.abc import Iterator
 from typing import ClassVar
 
 import libcst as cst
+from libcst.metadata import PositionProvider
 
-from rulepack.evaluator.checks.base import Case, ProjectFacts
+from rulepack.evaluator.checks.base import Case, Hit, ProjectFacts
 from rulepack.evaluator.checks.common import imports_any
 from rulepack.evaluator.checks.data.kinds import Kind
 from rulepack.evaluator.checks.data.layout import is_app_module
@@ -18,7 +22,7 @@ from rulepack.evaluator.checks.data.resolve import (
 from rulepack.evaluator.checks.data.scopes import ScopedCheck, parameters
 from rulepack.evaluator.checks.data.shapes import Form, of_cst
 from rulepack.evaluator.checks.data.support import DB_PACKAGES
-from rulepack.evaluator.checks.facts import ModuleFacts
+from rulepack.evaluator.checks.facts import ModuleFacts, RouteFact, Span
 from rulepack.evaluator.checks.imports import dotted
 
 DRIVERS = (*DB_PACKAGES, "sqlite3", "psycopg2", "psycopg", "pymysql", "MySQLdb", "mysql")
@@ -30,18 +34,106 @@ ADVICE = {
     "`AsyncConnection`) or SQLAlchemy's async engine",
 }
 
+# Async factories: a module importing one next to sync factories offers both on purpose.
+ASYNC_FACTORIES = frozenset(
+    f"{module}.{name}"
+    for module in ("sqlalchemy.ext.asyncio", "sqlmodel.ext.asyncio")
+    for name in ("create_async_engine", "async_sessionmaker")
+)
+SYNC_RUNNERS = ("apscheduler", "celery", "rq")  # sync job runners, in their own processes
+_ON_PURPOSE = (
+    "check that this sync access is used only off the event loop (schedulers, workers, "
+    "scripts): the module also sets up async access or serves a sync job runner. "
+)
+
 _ASYNC_APP = (
     "from fastapi import FastAPI\n\napp = FastAPI()\n\n\n"
     "@app.get('/health')\nasync def health() -> dict[str, str]:\n    return {}\n"
 )
 
 
+# Words that name database access in a route's signature or body (sessions, connections,
+# engines, repositories, CRUD helpers); an async route that names none of them does no visible
+# database work.
+_DB_WORDS = re.compile(r"session|(?:^|_)db(?:$|_)|database|engine|repo|crud|conn|cursor", re.I)
+
+
+def _identifiers(function: ast.AST) -> Iterator[str]:
+    """Every name, attribute and parameter name in ``function``."""
+    for node in ast.walk(function):
+        if isinstance(node, ast.Name):
+            yield node.id
+        elif isinstance(node, ast.Attribute):
+            yield node.attr
+        elif isinstance(node, ast.arg):
+            yield node.arg
+
+
+def _function_at(tree: ast.Module, route: RouteFact) -> ast.AsyncFunctionDef | None:
+    """The ``async def`` of ``route`` in its module's tree."""
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.AsyncFunctionDef)
+            and node.name == route.function
+            and route.span.line <= node.lineno <= route.span.end_line
+        ):
+            return node
+    return None
+
+
+def _uses_database(project: ProjectFacts, module: ModuleFacts, route: RouteFact) -> bool:
+    """Whether an async route visibly works with the database (or cannot be read)."""
+    tree = project.trees.get(module.path)
+    function = _function_at(tree, route) if tree is not None else None
+    if function is None:
+        return True
+    return any(_DB_WORDS.search(name) for name in _identifiers(function))
+
+
+def _async_middleware(tree: ast.Module) -> Iterator[ast.AsyncFunctionDef]:
+    """``async def`` functions registered with ``@app.middleware(...)``."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.AsyncFunctionDef) and any(
+            isinstance(d, ast.Call)
+            and isinstance(d.func, ast.Attribute)
+            and d.func.attr == "middleware"
+            for d in node.decorator_list
+        ):
+            yield node
+
+
+def _middleware_uses_database(project: ProjectFacts) -> bool:
+    """Whether an async HTTP middleware of the app works with the database (opens sessions)."""
+    return any(
+        _DB_WORDS.search(name)
+        for module in project.modules
+        if is_app_module(module) and module.path in project.trees
+        for function in _async_middleware(project.trees[module.path])
+        for name in _identifiers(function)
+    )
+
+
 def is_sync_app(project: ProjectFacts) -> bool:
-    """Whether the sample has route handlers and every one of them is a plain ``def``."""
+    """Whether the sample is a sync app: its database work is done by plain ``def`` routes.
+
+    Every route is a plain ``def``; or the plain ``def`` routes outnumber the async ones, no
+    async route names a session, connection, engine, repository or CRUD helper and no async
+    middleware does (a sync app with one ``async def`` health probe is still a sync app).
+    """
     routes = [
-        route for module in project.modules if is_app_module(module) for route in module.routes
+        (module, route)
+        for module in project.modules
+        if is_app_module(module)
+        for route in module.routes
     ]
-    return bool(routes) and not any(route.is_async for route in routes)
+    asynchronous = [(module, route) for module, route in routes if route.is_async]
+    if not routes:
+        return False
+    if not asynchronous:
+        return True
+    if len(asynchronous) * 2 >= len(routes) or _middleware_uses_database(project):
+        return False
+    return not any(_uses_database(project, module, route) for module, route in asynchronous)
 
 
 class SyncDatabaseDriver(ScopedCheck):
@@ -58,7 +150,9 @@ class SyncDatabaseDriver(ScopedCheck):
     SQLAlchemy event listeners (``@event.listens_for``), which are always sync, are not reported;
     functions decorated by another framework's app (a Slack Bolt ``App``) are no routes. A
     sample whose route handlers are all plain ``def`` is a sync app, which the rule does not
-    cover.
+    cover; so is one whose ``def`` routes outnumber its async ones when no async route or async
+    middleware names a session, connection, engine, repository or CRUD helper (a sync app with an
+    ``async def`` health probe).
 
     ## Why is this bad?
     A sync driver blocks the event loop for the length of every query, so one slow query stalls
@@ -89,6 +183,30 @@ class SyncDatabaseDriver(ScopedCheck):
             },
             hits=0,
             note="a sync app (every route is def) may use the sync engine",
+        ),
+        Case(
+            files={
+                "app/db.py": (
+                    "from sqlmodel import Session, create_engine\n\n"
+                    "engine = create_engine('postgresql://db/shop')\n\n\n"
+                    "def open_session() -> Session:\n    return Session(engine)\n"
+                ),
+                "app/routes/orders.py": (
+                    "from fastapi import APIRouter, Depends\nfrom sqlmodel import Session\n\n"
+                    "from app.db import open_session\n\nrouter = APIRouter()\n\n\n"
+                    "@router.get('/orders')\n"
+                    "def orders(db: Session = Depends(open_session)) -> list[int]:\n"
+                    "    return []\n\n\n"
+                    "@router.post('/orders')\n"
+                    "def place(db: Session = Depends(open_session)) -> int:\n    return 1\n"
+                ),
+                "app/routes/probe.py": (
+                    "from fastapi import APIRouter\n\nrouter = APIRouter()\n\n\n"
+                    "@router.get('/alive')\nasync def alive() -> bool:\n    return True\n"
+                ),
+            },
+            hits=0,
+            note="a sync app whose only async route is a probe that touches no database",
         ),
         Case(
             files={
@@ -151,6 +269,37 @@ class SyncDatabaseDriver(ScopedCheck):
             hits=2,
             note="aliased module imports in an async app",
         ),
+        Case(
+            files={
+                "app/db.py": (
+                    "from sqlmodel import Session, create_engine\n\n"
+                    "engine = create_engine('postgresql://db/shop')\n"
+                ),
+                "app/routes/orders.py": (
+                    "from fastapi import APIRouter\n\nrouter = APIRouter()\n\n\n"
+                    "@router.get('/a')\ndef a() -> int:\n    return 1\n\n\n"
+                    "@router.get('/b')\ndef b() -> int:\n    return 2\n\n\n"
+                    "@router.get('/orders')\nasync def orders() -> list[int]:\n"
+                    "    with Session(engine) as session:\n        return []\n"
+                ),
+            },
+            hits=1,
+            note="mostly def routes, but an async route works with the session: an async app",
+        ),
+        Case(
+            files={
+                "app/main.py": _ASYNC_APP,
+                "app/kit/engines.py": (
+                    "from sqlalchemy import create_engine\n"
+                    "from sqlalchemy.ext.asyncio import create_async_engine\n\n\n"
+                    "def async_engine(dsn: str) -> object:\n"
+                    "    return create_async_engine(dsn)\n\n\n"
+                    "def blocking_engine(dsn: str) -> object:\n    return create_engine(dsn)\n"
+                ),
+            },
+            hits=1,
+            note="advisory: a module offering sync and async engines; callers decide",
+        ),
         Case.bad(
             "import sqlite3 as lite\n\nimport psycopg2\n\n\ndef connect() -> object:\n"
             "    return lite.connect('app.db')\n\n\n"
@@ -192,7 +341,24 @@ class SyncDatabaseDriver(ScopedCheck):
             if kind is not Kind.SYNC_SESSION_FACTORY:
                 return
         name = dotted(node.func) or "call"
-        self.report(node, f"`{name}(...)` sets up a {kind.value} in an async app; {ADVICE[kind]}")
+        message = f"`{name}(...)` sets up a {kind.value} in an async app; {ADVICE[kind]}"
+        if self._sync_on_purpose():
+            span = Span.of(self.get_metadata(PositionProvider, node))
+            self.hits.append(Hit(self.context.path, span, _ON_PURPOSE + message, advisory=True))
+            return
+        self.report(node, message)
+
+    def _sync_on_purpose(self) -> bool:
+        """The module also sets up async access, or serves a sync job runner.
+
+        A module offering both factories (``create_sync_engine`` next to
+        ``create_async_engine``) or importing APScheduler, Celery or RQ provides sync access
+        for processes off the event loop; whether it is used on the loop is in its callers.
+        """
+        imported = self.context.facts.imported
+        return bool(ASYNC_FACTORIES.intersection(imported)) or imports_any(
+            self.context.facts, *SYNC_RUNNERS
+        )
 
     def _in_event_listener(self) -> bool:
         """Inside a function registered with ``@event.listens_for(...)``.

@@ -48,6 +48,16 @@ SYSTEM_VARIABLES = frozenset(
     }
 )  # fmt: skip
 SYSTEM_PREFIXES = ("PYTEST_", "GITHUB_", "RUNNER_", "LC_")
+# Set by hosting platforms on every deployment (platform detection, deployment URLs and
+# revisions); nobody writes them into an environment file.
+PLATFORM_VARIABLES = frozenset(
+    {
+        "VERCEL", "RENDER", "DYNO", "NETLIFY", "CF_PAGES", "K_SERVICE", "K_REVISION",
+        "K_CONFIGURATION", "AWS_EXECUTION_ENV", "KUBERNETES_SERVICE_HOST",
+        "KUBERNETES_SERVICE_PORT", "GOOGLE_CLOUD_RUN_JOB",
+    }
+)  # fmt: skip
+PLATFORM_PREFIXES = ("VERCEL_", "RENDER_", "FLY_", "RAILWAY_", "AWS_LAMBDA_", "GAE_", "CF_PAGES_")
 ALIAS_KEYWORDS = ("validation_alias", "alias", "env")
 MISSING_SHOWN = 6
 
@@ -244,6 +254,15 @@ def _prefixes(
     return found
 
 
+def is_ambient(key: str) -> bool:
+    """A variable the system or the hosting platform sets (``PATH``, ``VERCEL_ENV``)."""
+    return (
+        key in SYSTEM_VARIABLES
+        or key in PLATFORM_VARIABLES
+        or key.startswith(SYSTEM_PREFIXES + PLATFORM_PREFIXES)
+    )
+
+
 def getenv_variables(project: ProjectFacts) -> Iterator[EnvVariable]:
     """Literal keys of environment reads outside the tests.
 
@@ -260,7 +279,7 @@ def getenv_variables(project: ProjectFacts) -> Iterator[EnvVariable]:
             if not isinstance(node, ast.Call | ast.Subscript):
                 continue
             key = _read_key(node, imports, constants, readers)
-            if key is None or key in SYSTEM_VARIABLES or key.startswith(SYSTEM_PREFIXES):
+            if key is None or is_ambient(key):
                 continue
             origin = f"`{ast.unparse(node)}`"
             yield EnvVariable(key, frozenset({key.upper()}), None, path, ast_span(node), origin)
@@ -332,11 +351,12 @@ class EnvExample(ProjectCheck):
     subclass; ``alias``/``validation_alias``/``AliasChoices`` names instead when given) and the
     literal keys of ``os.getenv``, ``os.environ.get``, ``os.environ[...]``, python-decouple's
     ``config(...)`` and starlette ``Config`` instances outside the tests
-    (system variables such as ``PATH`` or ``HOME`` are skipped). It reports each variable that no
-    ``.env.example`` (also ``.env.sample``, ``.env.template``, ``example.env`` ...) lists, even
-    commented out; ``X__NESTED`` keys satisfy a nested field ``x``. With no example file at all it
-    reports once, at the first variable. It applies to application projects (a FastAPI app,
-    router or routes), not to one-file snippets or installed libraries.
+    (system variables such as ``PATH`` or ``HOME``, and those hosting platforms inject such as
+    ``VERCEL_ENV``, ``RENDER`` or ``AWS_LAMBDA_FUNCTION_NAME``, are skipped). It reports each
+    variable that no ``.env.example`` (also ``.env.sample``, ``.env.template``, ``example.env``
+    ...) lists, even commented out; ``X__NESTED`` keys satisfy a nested field ``x``. With no
+    example file at all it reports once, at the first variable. It applies to application
+    projects (a FastAPI app, router or routes), not to one-file snippets or installed libraries.
 
     ## Why is this bad?
     The example file is how a new developer or a deployment learns which variables to set; a
@@ -361,6 +381,11 @@ class EnvExample(ProjectCheck):
                 ),
                 "app/worker.py": "import os\n\nHOME = os.environ['HOME']\n"
                 "LEVEL = os.getenv('LOG_LEVEL', 'INFO')\n",
+                "app/hosting.py": "import os\n\n\ndef where() -> str | None:\n"
+                "    if os.getenv('RENDER') or os.getenv('RENDER_INSTANCE_ID'):\n"
+                "        return 'render'\n"
+                "    if os.environ.get('VERCEL_ENV') == 'preview':\n        return 'vercel'\n"
+                "    return 'lambda' if 'AWS_LAMBDA_FUNCTION_NAME' in os.environ else None\n",
                 "tests/test_config.py": "import os\n\nURL = os.environ['TEST_DATABASE_URL']\n",
                 "app/main.py": _MAIN,
                 ".env.sample": "APP_DEBUG=false\nREDIS_URL=redis://localhost\n"
@@ -368,7 +393,7 @@ class EnvExample(ProjectCheck):
             },
             0,
             note="prefixes from a constant and a class Config, aliases, nested keys, commented "
-            "keys, system variables, tests",
+            "keys, system variables, variables hosting platforms inject, tests",
         ),
         Case.good(_SETTINGS, path="config.py", note="a one-file snippet is not a project"),
         Case(

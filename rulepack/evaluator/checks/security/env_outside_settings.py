@@ -7,7 +7,7 @@ from typing import ClassVar
 import libcst as cst
 
 from rulepack.evaluator.checks.base import Case, ModuleCheck, ModuleContext, ProjectFacts
-from rulepack.evaluator.checks.common import is_test_path
+from rulepack.evaluator.checks.common import imports_any, is_test_path
 from rulepack.evaluator.checks.data.layout import is_script_path
 from rulepack.evaluator.checks.facts import ModuleFacts
 from rulepack.evaluator.checks.security.settings import (
@@ -19,6 +19,19 @@ from rulepack.evaluator.checks.security.support import iter_targets
 
 ENV_CALLS = frozenset({"os.getenv", "os.getenvb", "os.environ.get", "os.environb.get"})
 ENVIRON = frozenset({"os.environ", "os.environb"})
+# Load-test and benchmark harnesses drive the app from outside, like tests.
+HARNESS_DIRS = frozenset(
+    {"load_tests", "loadtests", "load_test", "loadtest", "locust", "benchmarks", "perf_tests"}
+)
+HARNESS_PACKAGES = ("locust",)
+
+
+def is_harness(facts: ModuleFacts) -> bool:
+    """Whether a module belongs to a load-test or benchmark harness (``load_tests/``, locust)."""
+    directories = facts.path.split("/")[:-1]
+    return any(part in HARNESS_DIRS for part in directories) or imports_any(
+        facts, *HARNESS_PACKAGES
+    )
 
 
 class EnvOutsideSettings(ModuleCheck):
@@ -31,7 +44,8 @@ class EnvOutsideSettings(ModuleCheck):
     the module at the ``settings_module`` parameter (default ``app/core/config.py``). When the
     project has no ``BaseSettings`` subclass at all, every read is reported, the settings path
     included. Writes (``os.environ["TZ"] = "UTC"``), passing the environment on
-    (``env={**os.environ}``) and tests are not reported.
+    (``env={**os.environ}``), tests, scripts and load-test harnesses (``load_tests/``, modules
+    importing locust) are not reported.
 
     ## Why is this bad?
     One typed settings class validates every value at startup, documents what the app reads and
@@ -71,6 +85,13 @@ class EnvOutsideSettings(ModuleCheck):
                     "    subprocess.run(['alembic', 'upgrade', 'head'], env={**os.environ})\n"
                 ),
                 "tests/conftest.py": "import os\n\nDB = os.getenv('TEST_DB', 'sqlite://')\n",
+                "load_tests/settings.py": (
+                    "import os\n\nTARGET = os.getenv('STRESS_TARGET', 'http://127.0.0.1:8000')\n"
+                ),
+                "perf/shoppers.py": (
+                    "import os\n\nfrom locust import HttpUser\n\n\n"
+                    "class Shopper(HttpUser):\n    host = os.environ['SHOP_URL']\n"
+                ),
                 "app/scripts/healthcheck.py": (
                     "import os\n\nimport httpx\n\n\ndef main() -> None:\n"
                     "    port = os.getenv('API_PORT', '8000')\n"
@@ -78,7 +99,7 @@ class EnvOutsideSettings(ModuleCheck):
                 ),
             },
             hits=0,
-            note="the configured settings path, writes, passing the environment on, tests, scripts",
+            note="settings path, writes, passing the environment on, tests, scripts, load tests",
         ),
         Case(
             files={
@@ -141,9 +162,9 @@ class EnvOutsideSettings(ModuleCheck):
 
     @classmethod
     def applies(cls, facts: ModuleFacts, project: ProjectFacts) -> bool:
-        """Every module except tests and standalone scripts (``scripts/``, ``bin/``)."""
+        """Every module except tests, standalone scripts (``scripts/``, ``bin/``) and harnesses."""
         del project
-        return not (is_test_path(facts.path) or is_script_path(facts.path))
+        return not (is_test_path(facts.path) or is_script_path(facts.path) or is_harness(facts))
 
     def visit_Assign(self, node: cst.Assign) -> None:
         """Remember environment writes."""

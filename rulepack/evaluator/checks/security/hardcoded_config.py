@@ -38,12 +38,13 @@ PORT_CONSTANT = re.compile(r"(^|_)PORT$")
 DOC_KEYWORDS = frozenset(
     {"description", "help", "summary", "title", "example", "examples", "doc", "docs_url"}
     | {"json_schema_extra", "openapi_examples", "contact", "license_info", "terms_of_service"}
-    | {"openapi_tags", "external_docs", "deprecated"}
+    | {"openapi_tags", "external_docs", "deprecated", "placeholder"}
 )
 DOC_CALLS = frozenset({"Doc"})  # annotated-doc parameter documentation
 # Hosts of specifications, namespaces and documentation: references, not configuration.
 REFERENCE_HOSTS = (
     "json-schema.org",
+    "schema.org",  # JSON-LD ``@context`` vocabulary
     "w3.org",
     "schemas.xmlsoap.org",
     "purl.org",
@@ -68,10 +69,22 @@ EXAMPLE_HOSTS = ("example.com", "example.org", "example.net", ".example", ".inva
 IDENTIFIER_NAME = re.compile(r"(^|_)(scopes?|audiences?|aud|namespaces?|issuer_id)($|_)", re.I)
 # Metadata that describes who made something and where to read about it (``author_url``).
 DESCRIPTIVE_NAME = re.compile(
-    r"(^|_)(author|homepage|home_page|website|docs|documentation|repository|changelog)"
+    r"(^|_)(author|homepage|home_page|website|docs|documentation|repository|changelog|examples?)"
     r"(_url|_uri|_link)?$",
     re.IGNORECASE,
 )
+# Configuration readers other than pydantic-settings: a module using one is a settings module.
+CONFIG_READERS = frozenset(
+    {"starlette.config.Config", "decouple.config", "decouple.AutoConfig", "environs.Env"}
+)
+# Arguments that carry a link for a person to follow (``href=``, ``link_button_url=``).
+LINK_NAME = re.compile(r"(^|_)(href|links?)($|_)", re.IGNORECASE)
+# Receivers of ``.get(key, default)`` that hold configuration: their defaults are settings.
+CONFIG_WORDS = frozenset(
+    {"environ", "env", "config", "configuration", "conf", "cfg", "settings", "options"}
+)
+# Directories of test doubles shipped with the code (``plugins/vendor_test/``, ``fakes/``).
+DOUBLE_DIR = re.compile(r"(^|_)(test|tests|mock|mocks|fake|fakes)$")
 # OAuth scopes written as URLs (Google's ``.../auth/<scope>``, Microsoft's ``/.default``).
 OAUTH_SCOPE = re.compile(r"^https://www\.googleapis\.com/auth/|/\.default$")
 # Classes that are configuration models: their field defaults are the settings themselves.
@@ -100,13 +113,20 @@ def is_reference(url: str) -> bool:
     rest = url.split("://", 1)[1]
     host, _, path = rest.partition("/")
     host = host.split(":", 1)[0].lower()
-    if host in TEST_HOSTS or host.startswith("docs.") or host.endswith(REFERENCE_HOSTS):
+    if host in TEST_HOSTS or host.startswith(("docs.", "dashboard.")):
+        return True  # documentation, and vendors' dashboards: pages for people
+    if host.endswith(REFERENCE_HOSTS):
         return True
     if host.endswith(EXAMPLE_HOSTS) or OAUTH_SCOPE.search(url):
         return True
     path = path.split("?", 1)[0].split("#", 1)[0]
     segments = set(path.lower().split("/"))
     return bool(STATIC_ASSET.search(path)) or bool(segments & IDENTIFIER_SEGMENTS)
+
+
+def _quiet_keyword(name: str) -> bool:
+    """Arguments that document, name identifiers or carry links for people."""
+    return name in DOC_KEYWORDS or bool(IDENTIFIER_NAME.search(name) or LINK_NAME.search(name))
 
 
 def mask(value: str) -> str:
@@ -119,8 +139,9 @@ class HardcodedConfig(ModuleCheck):
     """URLs, DSNs, hosts and ports written in code instead of settings.
 
     ## What it does
-    Outside the settings module (one defining a ``BaseSettings`` subclass, or the
-    ``settings_module`` path) and tests, finds string literals that are a whole DSN
+    Outside the settings module (one defining a ``BaseSettings`` subclass, one reading
+    starlette's ``Config``, python-decouple or environs, or the ``settings_module`` path) and
+    tests, finds string literals that are a whole DSN
     (``postgresql+asyncpg://...``, ``sqlite+aiosqlite://``, ``redis://...``), a URL with a host
     (``https://api.vendor.io/...``, also as the literal start of an f-string), or a
     ``host:port`` pair (``localhost:9092``); ``host=``/``port=`` keyword arguments given a
@@ -133,7 +154,11 @@ class HardcodedConfig(ModuleCheck):
     (``example.com``, ``*.test``), identifiers bound to ``scopes``/``audience`` names (OAuth
     scopes are URLs), descriptive metadata (``author_url``, ``homepage``, docs sites) and field
     defaults of configuration models (classes named ``...Config``, ``...Configuration``,
-    ``...Settings``, ``...Options``) are not reported.
+    ``...Settings``, ``...Options``), links for people (``href=``, ``*_link`` arguments, a
+    vendor's ``dashboard.`` pages) and fallbacks for a field missing from data
+    (``meeting.get("join_url", "https://vendor.io")``; defaults of ``os.environ.get`` and
+    ``config.get`` still count) are not reported, nor are test doubles shipped with the code
+    (directories named ``*_test``, ``mocks``, ``fakes``).
 
     ## Why is this bad?
     Hardcoded values differ between environments and force code changes to deploy; settings
@@ -213,6 +238,34 @@ class HardcodedConfig(ModuleCheck):
             path="app/plugins/calendar.py",
             note="a configuration model's default, OAuth scopes, a reserved placeholder host",
         ),
+        Case.good(
+            "def invite(conference: dict[str, str]) -> dict[str, str]:\n"
+            "    return {'join': conference.get('join_link', 'https://meet.vendor.io')}\n\n\n"
+            "def account_cell(page: object, account_id: str) -> None:\n"
+            "    page.anchor(href=f'https://dashboard.paysvc.io/accounts/{account_id}')\n"
+            "    page.card(open_link_url=f'https://console.paysvc.io/acct/{account_id}')\n\n\n"
+            "HOOK_URL_EXAMPLES = ['https://hooks.paysvc.io/abc123']\n"
+            "LD = {'@context': 'https://schema.org', '@type': 'Product'}\n\n\n"
+            "def url_input(form: object) -> object:\n"
+            "    return form.text_input(kind='url', placeholder='https://shop.vendor.io/you')\n\n\n"
+            "def refund_page(refund_id: str) -> str:\n"
+            "    return f'https://dashboard.paysvc.io/refunds/{refund_id}'\n",
+            path="app/admin/render.py",
+            note="a fallback link for missing data, links for people, vendor dashboard pages, "
+            "example values, form placeholders, a JSON-LD context",
+        ),
+        Case.good(
+            "PAGE = {'title': 'Runbook', 'body': 'see https://wiki.vendor.io/runbook'}\n"
+            "LOGIN = 'https://sso.vendor.io/login'\n",
+            path="app/plugins/pager_fake/document.py",
+            note="content of a test-double plugin shipped with the code",
+        ),
+        Case.good(
+            "from starlette.config import Config\n\nconfig = Config('.env')\n"
+            "PORTAL_URL = config('PORTAL_URL', default='http://localhost:3000')\n",
+            path="portal/settings_env.py",
+            note="a starlette Config module is the settings module; its defaults are settings",
+        ),
     )
     bad: ClassVar[tuple[Case, ...]] = (
         Case.bad(
@@ -244,20 +297,34 @@ class HardcodedConfig(ModuleCheck):
             path="app/services/cache.py",
             note="host and port keywords, a host:port pair in a list",
         ),
+        Case.bad(
+            "import os\n\nimport httpx\n\n"
+            "BILLING = os.environ.get('BILLING_API', 'https://api.paysvc.io/v2')\n\n\n"
+            "async def charge(options: dict[str, str], amount: int) -> None:\n"
+            "    base = options.get('billing_url', 'https://api.paysvc.io/v1')\n"
+            "    async with httpx.AsyncClient() as client:\n"
+            "        await client.post(f'https://api.paysvc.io/charges/{amount}')\n",
+            hits=3,
+            path="app/services/billing.py",
+            note="defaults of environment and option lookups; an API call",
+        ),
     )
 
     def __init__(self, context: ModuleContext) -> None:
         """Decide whether this module is the settings module."""
         super().__init__(context)
-        self.exempt = is_settings_module(context.facts, context.project, context.params)
+        self.exempt = is_settings_module(context.facts, context.project, context.params) or bool(
+            CONFIG_READERS.intersection(context.facts.imported)
+        )
         self.quiet = 0  # depth inside docstrings, descriptions and examples
         self.reported: set[int] = set()  # ids of literals already reported
 
     @classmethod
     def applies(cls, facts: ModuleFacts, project: ProjectFacts) -> bool:
-        """Every module except tests and standalone scripts (``scripts/``, ``bin/``)."""
+        """Every module except tests, test doubles and scripts (``scripts/``, ``bin/``)."""
         del project
-        return not (is_test_path(facts.path) or is_script_path(facts.path))
+        doubles = any(DOUBLE_DIR.search(part) for part in facts.path.split("/")[:-1])
+        return not (is_test_path(facts.path) or is_script_path(facts.path) or doubles)
 
     def visit_Expr(self, node: cst.Expr) -> None:
         """Docstrings and bare strings are documentation."""
@@ -290,7 +357,7 @@ class HardcodedConfig(ModuleCheck):
     def visit_Arg(self, node: cst.Arg) -> None:
         """Enter documentation arguments; check ``host=``/``port=`` literals."""
         name = node.keyword.value if node.keyword is not None else None
-        if name in DOC_KEYWORDS or (name is not None and IDENTIFIER_NAME.search(name)):
+        if name is not None and _quiet_keyword(name):
             self.quiet += 1
         elif name in {"host", "port"} and not self.quiet:
             self._keyword(name, node.value)
@@ -298,9 +365,7 @@ class HardcodedConfig(ModuleCheck):
     def leave_Arg(self, original_node: cst.Arg) -> None:
         """Leave the argument."""
         keyword = original_node.keyword
-        if keyword is not None and (
-            keyword.value in DOC_KEYWORDS or IDENTIFIER_NAME.search(keyword.value)
-        ):
+        if keyword is not None and _quiet_keyword(keyword.value):
             self.quiet -= 1
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -316,6 +381,11 @@ class HardcodedConfig(ModuleCheck):
         func = node.func
         if isinstance(func, cst.Attribute) and func.attr.value in STRING_METHODS:
             return True
+        if isinstance(func, cst.Attribute) and func.attr.value == "get" and len(node.args) == 2:
+            # ``payload.get("join_url", "https://vendor.io")``: a fallback for a field missing
+            # from data, not a setting; ``os.environ.get``/``config.get`` defaults still count.
+            parts = re.split(r"[._]", (dotted(func.value) or "").lower())
+            return not CONFIG_WORDS.intersection(parts)
         return (dotted(func) or "").rsplit(".", 1)[-1] in DOC_CALLS
 
     def visit_Comparison(self, node: cst.Comparison) -> None:
