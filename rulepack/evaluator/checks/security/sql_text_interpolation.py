@@ -38,7 +38,7 @@ SAFE_ATTRIBUTES = frozenset({"__tablename__", "__table__", "__name__"})
 # ``search_path to``, a column list ``(...)``.
 IDENTIFIER_BEFORE = re.compile(
     r"""(["`]|\b(from|into|table|join|update|schema|to|exists|index|on|role|database|"""
-    r"""sequence|view|trigger|extension)\s+|\(\s*|,\s*)$""",
+    r"""sequence|view|trigger|extension|owner)\s+|\(\s*|,\s*)$""",
     re.IGNORECASE,
 )
 # A name qualified by or qualifying another (``t2.{column}``, ``{table}.id``) is a name too.
@@ -481,7 +481,7 @@ class SqlTextInterpolation(ModuleCheck):
             "        f'WHERE {table}.{key} = b.{key} AND {table}.{hidden} > b.{hidden})'\n"
             "    ))\n"
             "    conn.execute(sa.text('NEW.{col}'.format(col=key)))\n"
-            "    conn.exec_driver_sql(f'ALTER ROLE {table}_owner NOLOGIN')\n",
+            "    conn.exec_driver_sql(f'CREATE DATABASE {table} WITH OWNER {key}')\n",
             hits=3,
             note="qualified names (alias.column), a local bound to literals: advisory both",
         ),
