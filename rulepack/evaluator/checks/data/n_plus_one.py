@@ -9,7 +9,7 @@ from typing import ClassVar
 import libcst as cst
 from libcst.metadata import CodeRange, PositionProvider
 
-from rulepack.evaluator.checks.base import Case, ModuleContext, ProjectFacts
+from rulepack.evaluator.checks.base import Case, Hit, ModuleContext, ProjectFacts
 from rulepack.evaluator.checks.data.kinds import Kind
 from rulepack.evaluator.checks.data.layout import is_app_module
 from rulepack.evaluator.checks.data.scopes import ScopedCheck
@@ -19,7 +19,7 @@ from rulepack.evaluator.checks.data.support import (
     source,
     uses_database,
 )
-from rulepack.evaluator.checks.facts import ModuleFacts
+from rulepack.evaluator.checks.facts import ModuleFacts, Span
 from rulepack.evaluator.checks.imports import dotted
 
 READS = frozenset(
@@ -31,6 +31,13 @@ LAYER_NAME = re.compile(r"repo|repository|service|crud|dao", re.IGNORECASE)
 LAYER_WORDS = re.compile(r"repo|crud|dao", re.IGNORECASE)
 CONSTANT = re.compile(r"^_*[A-Z][A-Z0-9_]*$")
 CLASS_NAME = re.compile(r"^_*[A-Z][a-z0-9]+[A-Za-z0-9]*$")
+
+# Methods that make a lazy ``session.query(...)`` run (or iterating it).
+RUNS_QUERY = (
+    "all|first|one|one_or_none|scalar|scalars|count|get|delete|update|exists|execute|"
+    "paginate|fetchall|fetchone"
+)
+RUN_CHAIN = r"(?:\.\w+\([^()]*\))*\.(?:" + RUNS_QUERY + r")\("
 
 Comprehension = cst.ListComp | cst.SetComp | cst.GeneratorExp | cst.DictComp
 
@@ -56,6 +63,73 @@ def _target_names(target: cst.BaseExpression) -> list[str]:
     if isinstance(target, cst.Tuple | cst.List):
         return [name for element in target.elements for name in _target_names(element.value)]
     return []
+
+
+class _Names(cst.CSTVisitor):
+    """Every name a node reads."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: set[str] = set()
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.found.add(node.value)
+
+
+def _names_in(node: cst.CSTNode) -> set[str]:
+    """Every name an expression or statement reads."""
+    collector = _Names()
+    node.visit(collector)
+    return collector.found
+
+
+def _assigned_name(statement: cst.SimpleStatementLine | None) -> str | None:
+    """``q`` for a statement ``q = ...``."""
+    if statement is None or not statement.body:
+        return None
+    small = statement.body[0]
+    if (
+        isinstance(small, cst.Assign)
+        and len(small.targets) == 1
+        and isinstance(small.targets[0].target, cst.Name)
+    ):
+        return small.targets[0].target.value
+    return None
+
+
+def runs_in(name: str, body: str) -> bool:
+    """Whether code runs the query held in ``name``: a fetching method, iteration, ``list()``."""
+    word = rf"\b{re.escape(name)}\b"
+    return bool(
+        re.search(word + RUN_CHAIN, body)
+        or re.search(rf"\bin\s+{word}", body)
+        or re.search(rf"\b(?:list|next|iter|tuple)\(\s*{word}", body)
+    )
+
+
+class _RebuiltFromItem(cst.CSTVisitor):
+    """``q = helper(q, item.expression)``: a helper adds filters taken from the loop item."""
+
+    def __init__(self, name: str, items: set[str]) -> None:
+        super().__init__()
+        self.name = name
+        self.items = items
+        self.helper: str | None = None
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        value = node.value
+        target = node.targets[0].target if len(node.targets) == 1 else None
+        if (
+            not (isinstance(target, cst.Name) and target.value == self.name)
+            or not isinstance(value, cst.Call)
+            or isinstance(value.func, cst.Attribute)
+        ):
+            return
+        args = [arg.value for arg in value.args]
+        takes_query = any(isinstance(a, cst.Name) and a.value == self.name for a in args)
+        from_item = any(_names_in(a) & self.items for a in args)
+        if takes_query and from_item:
+            self.helper = dotted(value.func)
 
 
 class _LastBinding(cst.CSTVisitor):
@@ -104,7 +178,11 @@ class NPlusOne(ScopedCheck):
     local), loops over a fixed set (a literal, an ``UPPER_CASE`` constant, an Enum class, the
     function's ``**kwargs``),
     queries already batched with ``.in_(...)``, a script's statements executed one by one,
-    ``while`` loops (batching) and code in nested functions are not reported.
+    ``while`` loops (batching) and code in nested functions are not reported. A sync
+    ``session.query(...)`` kept in a local counts only when the loop body fetches it (``.all()``,
+    ``.first()``, iteration), not when the loop only builds ``Query`` objects for a ``UNION``;
+    one whose filter a helper rebuilds from the loop item (``q = apply_filters(q, item.expr)``)
+    is reported as advisory, since each item may bring its own filter expression.
 
     ## Why is this bad?
     One query per row turns a page of 50 items into 51 round trips; with ``AsyncSession`` an
@@ -186,6 +264,17 @@ class NPlusOne(ScopedCheck):
             "    for key in cache:\n        await client.get(key)\n        cache.get(key)\n",
             note="get() on an HTTP client and a dict",
         ),
+        Case.good(
+            "from sqlalchemy.orm import Session\n\n\n"
+            "def feed(db: Session, kinds: list[type]) -> object:\n"
+            "    merged = None\n"
+            "    for kind in kinds:\n"
+            "        part = db.query(kind.id, kind.created_at)\n"
+            "        merged = part if merged is None else merged.union_all(part)\n"
+            "    return merged.order_by('created_at').limit(20).all()\n",
+            path="app/repositories/feed.py",
+            note="the loop only builds Query objects for a UNION; it runs once, after the loop",
+        ),
     )
     bad: ClassVar[tuple[Case, ...]] = (
         Case.bad(
@@ -227,6 +316,19 @@ class NPlusOne(ScopedCheck):
             path="app/services/report.py",
             note="a sync session's query(), a repository getter",
         ),
+        Case.bad(
+            "from sqlalchemy.orm import Session\n\n\n"
+            "def matching_rules(db: Session, rules: list[object]) -> list[object]:\n"
+            "    matched = []\n"
+            "    for rule in rules:\n"
+            "        found = db.query(Alert).filter(Alert.open)\n"
+            "        found = narrow_by(found, rule.criteria)\n"
+            "        if found.first():\n"
+            "            matched.append(rule)\n"
+            "    return matched\n",
+            path="app/services/rules.py",
+            note="each rule brings its own filter through a helper (reported as advisory)",
+        ),
     )
 
     def __init__(self, context: ModuleContext) -> None:
@@ -236,6 +338,7 @@ class NPlusOne(ScopedCheck):
         self.awaited: set[int] = set()
         self.loop_targets: list[str] = []  # names bound by the enclosing ``for`` loops
         self.statements: list[cst.SimpleStatementLine] = []
+        self.loops: list[cst.For] = []  # the enclosing ``for`` loops that walk data
 
     @classmethod
     def applies(cls, facts: ModuleFacts, project: ProjectFacts) -> bool:
@@ -252,6 +355,8 @@ class NPlusOne(ScopedCheck):
         bounded = is_fixed_iterable(node.iter) or self._over_keyword_arguments(node.iter)
         self.regions.append([] if bounded else [Region(self._range(node.body), len(self.frames))])
         self.loop_targets.append(" ".join(_target_names(node.target)))
+        if not bounded:
+            self.loops.append(node)
 
     def _over_keyword_arguments(self, iterable: cst.BaseExpression) -> bool:
         """``for key, value in kwargs.items()``: the fields a caller passed, not rows."""
@@ -268,7 +373,8 @@ class NPlusOne(ScopedCheck):
 
     def leave_For(self, original_node: cst.For) -> None:
         """Leave the loop."""
-        del original_node
+        if self.loops and self.loops[-1] is original_node:
+            self.loops.pop()
         self.regions.pop()
         self.loop_targets.pop()
 
@@ -355,11 +461,51 @@ class NPlusOne(ScopedCheck):
             what = f"`{dotted(node.func)}()`"
         else:
             return
+        helper = None
+        if method == "query" and not awaited:
+            ran, helper = self._lazy_query(node)
+            if not ran:
+                return  # a Query object built per item (for a UNION), run after the loop
+        if helper is not None:
+            self.hits.append(
+                Hit(
+                    self.context.path,
+                    Span.of(self._range(node)),
+                    f"{what} runs once per loop iteration with filters `{helper}()` builds from "
+                    "each item; if the items only differ by a key, load them in one `IN (...)` "
+                    "query, if each brings its own filter expression this is not N+1",
+                    advisory=True,
+                )
+            )
+            return
         self.report(
             node,
             f"{what} runs once per loop iteration (N+1 queries); load the rows in one statement "
             "with `selectinload()`/`joinedload()` or a single `IN (...)` query",
         )
+
+    def _lazy_query(self, node: cst.Call) -> tuple[bool, str | None]:
+        """Whether a ``session.query(...)`` runs in its loop, and the helper filtering it.
+
+        A ``Query`` runs when fetched (``.all()``, ``.first()``, iteration); one kept in a local
+        that the loop body never fetches (``qs = qs.union(q)``) runs once, after the loop. A
+        helper that rebuilds the local from the loop item (``q = apply_filters(q, f.expr)``)
+        gives each iteration its own filter, which this check cannot judge.
+        """
+        code = cst.Module(body=[]).code_for_node
+        statement = self.statements[-1] if self.statements else None
+        name = _assigned_name(statement)
+        if statement is None or name is None or not self.loops:
+            return True, None
+        loop = self.loops[-1]
+        if re.search(RUN_CHAIN.removeprefix(r"(?:\.\w+\([^()]*\))*"), code(statement)):
+            ran = True
+        else:
+            ran = runs_in(name, code(loop.body))
+        items = set(_target_names(loop.target))
+        finder = _RebuiltFromItem(name, items)
+        loop.body.visit(finder)
+        return ran, finder.helper
 
     def _is_read(self, node: cst.Call, method: str, kind: Kind, *, awaited: bool) -> bool:
         if method == "query":

@@ -31,6 +31,136 @@ GENERIC_ERRORS = frozenset({"ValueError", "RuntimeError", "LookupError", "KeyErr
 VALIDATOR_DECORATORS = frozenset({"validator", "field_validator", "model_validator"})
 # Builtins an argument check uses on the parameter (``isinstance(x, int)``, ``len(x)``, None).
 CHECK_BUILTINS = frozenset(dir(builtins))
+CONSTANT = re.compile(r"^_*[A-Z][A-Z0-9_]*$")
+# ``str`` methods a parsing helper applies to its argument (``raw.split("/")``).
+TEXT_METHODS = frozenset(
+    {"split", "rsplit", "strip", "lstrip", "rstrip", "lower", "upper", "partition", "casefold"}
+)
+# Attribute and name segments that hold configuration (``self.settings.SMTP_HOST``).
+SETTINGS_SEGMENT = re.compile(r"^_*(settings|config|conf|cfg|env|options)$", re.IGNORECASE)
+
+
+def _dotted(node: cst.BaseExpression) -> list[str] | None:
+    """``["self", "settings", "HOST"]`` for ``self.settings.HOST``; None for anything else."""
+    if isinstance(node, cst.Name):
+        return [node.value]
+    if isinstance(node, cst.Attribute):
+        root = _dotted(node.value)
+        return None if root is None else [*root, node.attr.value]
+    return None
+
+
+def _presence_operands(test: cst.BaseExpression) -> list[cst.BaseExpression] | None:
+    """The operands of a test made only of ``not x``, ``x is None``, ``x is not None``, ``x``.
+
+    ``a is None or not b`` gives ``[a, b]``; None when the test compares values or calls.
+    """
+    if isinstance(test, cst.BooleanOperation):
+        left, right = _presence_operands(test.left), _presence_operands(test.right)
+        return None if left is None or right is None else [*left, *right]
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        return _presence_operands(test.expression)
+    if (
+        isinstance(test, cst.Comparison)
+        and len(test.comparisons) == 1
+        and isinstance(test.comparisons[0].operator, cst.Is | cst.IsNot)
+        and isinstance(test.comparisons[0].comparator, cst.Name)
+        and test.comparisons[0].comparator.value == "None"
+    ):
+        return [test.left]
+    if isinstance(test, cst.Name | cst.Attribute):
+        return [test]
+    return None
+
+
+def is_setup_check(test: cst.BaseExpression) -> bool:
+    """Whether a condition tests that configuration or an injected collaborator is present.
+
+    ``if self.settings.SMTP_HOST is None``, ``if not self.session``, ``if settings.KEY is None``:
+    a missing setting or a dependency the caller forgot to wire is a deployment or programming
+    error, not a domain failure a caller should handle.
+    """
+    operands = _presence_operands(test)
+    if not operands:
+        return False
+    for operand in operands:
+        parts = _dotted(operand)
+        if parts is None:
+            return False
+        configured = any(SETTINGS_SEGMENT.match(part) for part in parts[:-1])
+        if not configured and not (parts[0] in {"self", "cls"} and len(parts) == 2):
+            return False
+    return True
+
+
+class _Calls(cst.CSTVisitor):
+    """Whether an expression awaits, and the names of the functions it calls."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.awaits = False
+        self.called: list[str | None] = []
+
+    def visit_Await(self, node: cst.Await) -> None:
+        del node
+        self.awaits = True
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in TEXT_METHODS:
+            self.called.append(func.attr.value)  # ``text.split("/")``: parsing the argument
+        else:
+            self.called.append(func.value if isinstance(func, cst.Name) else None)
+
+
+class _Derived(cst.CSTVisitor):
+    """Locals computed from the parameters with module constants or builtins only.
+
+    ``m = PATTERN.match(text)`` or ``n = int(text)`` with ``text`` a parameter: testing ``m``
+    tests the argument. A call on a parameter alone (``repo.get(key)``) may be a lookup, so it
+    does not count.
+    """
+
+    def __init__(self, parameters: frozenset[str]) -> None:
+        super().__init__()
+        self.parameters = parameters
+        self.derived: set[str] = set()
+        self.other: set[str] = set()  # locals also bound from something else
+
+    @property
+    def names(self) -> frozenset[str]:
+        """The parameters and the locals every binding of which derives from them."""
+        return self.parameters | frozenset(self.derived - self.other)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self.other |= _Names.of(target.target)
+        if len(node.targets) != 1 or not isinstance(node.targets[0].target, cst.Name):
+            return
+        name = node.targets[0].target.value
+        self.other.discard(name)
+        names, calls = _Names(), _Calls()
+        node.value.visit(names)
+        node.value.visit(calls)
+        read = names.names - CHECK_BUILTINS
+        constants = {name for name in read if CONSTANT.match(name)}
+        derived = read <= self.parameters | self.derived | constants and (
+            bool(constants) or all(name in CHECK_BUILTINS | TEXT_METHODS for name in calls.called)
+        )
+        if derived and read and not calls.awaits:
+            self.derived.add(name)
+        else:
+            self.other.add(name)
+
+    def visit_For(self, node: cst.For) -> None:
+        self.other |= _Names.of(node.target)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self.other |= _Names.of(node.target)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        del node
+        return False
 
 
 class _Names(cst.CSTVisitor):
@@ -42,6 +172,13 @@ class _Names(cst.CSTVisitor):
 
     def visit_Name(self, node: cst.Name) -> None:
         self.names.add(node.value)
+
+    @classmethod
+    def of(cls, node: cst.CSTNode) -> set[str]:
+        """The root names ``node`` reads or binds."""
+        collector = cls()
+        node.visit(collector)
+        return collector.names
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:
         node.value.visit(self)
@@ -64,7 +201,11 @@ class DomainExceptions(ModuleCheck):
     ``raise ValueError/RuntimeError/LookupError/KeyError(...)`` in functions that are not route
     handlers, FastAPI dependencies (a parameter with ``Depends``/``Header``/... or a ``Request``),
     validators or dunder methods; a ``ValueError`` guarded by a test of the function's own
-    parameters only (``if template is None``) is an argument check, not a domain failure. In
+    parameters only (``if template is None``, or locals computed from them with constants and
+    builtins: ``m = PATTERN.match(text)``) is an argument check, and a ``ValueError`` or
+    ``RuntimeError`` under a presence test of a setting (``self.settings.HOST is None``) or of
+    an injected collaborator (``if not self.session``) is a setup error; neither is a domain
+    failure. In
     every non-test module it finds exception classes whose name
     does not end in ``Error`` when ruff N818 cannot see it: N818 only looks at classes whose
     direct base is named ``...Exception``, so ``class TaskLimitExceeded(AppError)`` or
@@ -143,6 +284,28 @@ class DomainExceptions(ModuleCheck):
             "        return self._fill(template, width)\n",
             path="app/services/report_service.py",
             note="ValueError guarding the function's own arguments (Python's contract)",
+        ),
+        Case.good(
+            "import re\n\nSLUG = re.compile(r'^[a-z-]+$')\n\n\n"
+            "class NotifierService:\n"
+            "    def send(self, to: str, body: str) -> None:\n"
+            "        if self.config.mail_relay is None or not self.config.mail_sender:\n"
+            "            raise ValueError('mail_relay and mail_sender must be configured')\n"
+            "        if not self.outbox:\n"
+            "            raise RuntimeError('send() needs an outbox wired in')\n"
+            "        self.outbox.put(to, body)\n\n\n"
+            "def parse_slug(raw: str) -> str:\n"
+            "    found = SLUG.match(raw.strip())\n"
+            "    if found is None:\n"
+            "        raise ValueError('not a slug')\n"
+            "    return found.group(0)\n\n\n"
+            "def parse_ratio(raw: str) -> float:\n"
+            "    halves = raw.split(':')\n"
+            "    if len(halves) != 2:\n"
+            "        raise ValueError('not a ratio')\n"
+            "    return float(halves[0]) / float(halves[1])\n",
+            path="app/services/notifier_service.py",
+            note="a missing setting, an unwired collaborator, a parse of the argument",
         ),
     )
     bad: ClassVar[tuple[Case, ...]] = (
@@ -232,13 +395,13 @@ class DomainExceptions(ModuleCheck):
         )
         self.exempt.append(exempt)
         params = node.params
-        self.parameters.append(
-            frozenset(
-                param.name.value
-                for param in (*params.posonly_params, *params.params, *params.kwonly_params)
-            )
-            - {"self", "cls"}
-        )
+        own = frozenset(
+            param.name.value
+            for param in (*params.posonly_params, *params.params, *params.kwonly_params)
+        ) - {"self", "cls"}
+        derived = _Derived(own)
+        node.body.visit(derived)
+        self.parameters.append(frozenset(derived.names))
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         """Leave the function."""
@@ -293,6 +456,12 @@ class DomainExceptions(ModuleCheck):
             )
             return
         builtin = builtin_name(raised, imports)
+        if (
+            builtin in {"ValueError", "RuntimeError"}
+            and self.tests
+            and is_setup_check(self.tests[-1])
+        ):
+            return
         if builtin == "ValueError" and self._checks_argument():
             return
         if builtin in GENERIC_ERRORS:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from string import Formatter
 from typing import ClassVar
 
 import libcst as cst
@@ -31,11 +34,16 @@ STATEMENT_KEYWORDS = ("statement", "sql", "query", "operation", "text")
 CONSTANT = re.compile(r"^_*[A-Z][A-Z0-9_]*$")
 SAFE_ATTRIBUTES = frozenset({"__tablename__", "__table__", "__name__"})
 # Text before an interpolation that puts it where SQL expects a name, not a value: a quoted
-# identifier, a table after FROM/INTO/..., ``search_path to``, a column list ``(...)``.
+# identifier, a table after FROM/INTO/..., a role or database in DDL (``ALTER ROLE``),
+# ``search_path to``, a column list ``(...)``.
 IDENTIFIER_BEFORE = re.compile(
-    r"""(["`]|\b(from|into|table|join|update|schema|to|exists|index|on)\s+|\(\s*|,\s*)$""",
+    r"""(["`]|\b(from|into|table|join|update|schema|to|exists|index|on|role|database|"""
+    r"""sequence|view|trigger|extension|owner)\s+|\(\s*|,\s*)$""",
     re.IGNORECASE,
 )
+# A name qualified by or qualifying another (``t2.{column}``, ``{table}.id``) is a name too.
+QUALIFIED_BEFORE = re.compile(r"""[\w}"`]\.$""")
+QUALIFIES_AFTER = re.compile(r"""^\.[A-Za-z_"`{]""")
 # ``IN ({ids})`` and ``VALUES ({row})`` hold values, not names.
 VALUE_LIST_BEFORE = re.compile(r"\b(in|values)\s*\((\s*|.*,\s*)$", re.IGNORECASE)
 
@@ -54,6 +62,9 @@ def is_constant(node: cst.BaseExpression, safe: frozenset[str] = frozenset()) ->
         if isinstance(node.value, cst.Name) and node.value.value == "cls":
             return True
         return node.attr.value in SAFE_ATTRIBUTES or bool(CONSTANT.match(node.attr.value))
+    if isinstance(node, cst.Call):
+        mapping = joined_mapping(node)
+        return mapping is not None and f"keys:{mapping}" in safe
     return False
 
 
@@ -67,23 +78,91 @@ def unsafe_interpolation(
     return interpolation_kind(node)
 
 
+def _fstring_parts(node: cst.BaseExpression) -> list[str | cst.BaseExpression] | None:
+    """The text and the interpolated values of an f-string (implicitly joined too), in order."""
+    if isinstance(node, cst.ConcatenatedString):
+        left, right = _fstring_parts(node.left), _fstring_parts(node.right)
+        return None if left is None or right is None else [*left, *right]
+    if isinstance(node, cst.SimpleString):
+        text = node.evaluated_value
+        return [text] if isinstance(text, str) else None
+    if not isinstance(node, cst.FormattedString):
+        return None
+    parts: list[str | cst.BaseExpression] = []
+    for part in node.parts:
+        if isinstance(part, cst.FormattedStringText):
+            parts.append(part.value)
+        elif isinstance(part, cst.FormattedStringExpression):
+            parts.append(part.expression)
+        else:
+            return None
+    return parts
+
+
+def _format_parts(node: cst.Call) -> list[str | cst.BaseExpression] | None:
+    """The text and the arguments of ``"... {} ... {name}".format(a, name=b)``, in order."""
+    func = node.func
+    if not (
+        isinstance(func, cst.Attribute)
+        and func.attr.value == "format"
+        and isinstance(func.value, cst.SimpleString)
+    ):
+        return None
+    text = func.value.evaluated_value
+    if not isinstance(text, str):
+        return None
+    positional_args = [arg.value for arg in node.args if arg.keyword is None and not arg.star]
+    keywords = {arg.keyword.value: arg.value for arg in node.args if arg.keyword is not None}
+    parts: list[str | cst.BaseExpression] = []
+    auto = 0
+    try:
+        fields = list(Formatter().parse(text))
+    except ValueError:
+        return None
+    for literal, field, _, _ in fields:
+        parts.append(literal)
+        if field is None:
+            continue
+        key = field
+        if key == "":
+            key, auto = str(auto), auto + 1
+        value = (
+            positional_args[int(key)]
+            if key.isdigit() and int(key) < len(positional_args)
+            else keywords.get(key)
+        )
+        if value is None:
+            return None
+        parts.append(value)
+    return parts
+
+
 def identifier_positions_only(node: cst.BaseExpression, safe: frozenset[str]) -> bool:
-    """Whether every variable an f-string puts into SQL sits where a name goes, not a value.
+    """Whether every variable an f-string or ``.format()`` puts into SQL sits where a name goes.
 
     Names (schemas, tables, column lists) cannot be bound parameters; whether they come from an
     allow-list is beyond this check, so such statements are reported as advisory.
     """
-    if not isinstance(node, cst.FormattedString):
+    if isinstance(node, cst.FormattedString | cst.ConcatenatedString):
+        parts = _fstring_parts(node)
+    elif isinstance(node, cst.Call):
+        parts = _format_parts(node)
+    else:
+        return False
+    if parts is None:
         return False
     before = ""
-    for part in node.parts:
-        if isinstance(part, cst.FormattedStringText):
-            before += part.value
+    for index, part in enumerate(parts):
+        if isinstance(part, str):
+            before += part
             continue
-        if not isinstance(part, cst.FormattedStringExpression):
-            return False
-        if not is_constant(part.expression, safe) and (
-            not IDENTIFIER_BEFORE.search(before) or VALUE_LIST_BEFORE.search(before)
+        following = parts[index + 1] if index + 1 < len(parts) else ""
+        after = following if isinstance(following, str) else "{"
+        qualified = QUALIFIED_BEFORE.search(before) or QUALIFIES_AFTER.match(after)
+        if (
+            not is_constant(part, safe)
+            and not qualified
+            and (not IDENTIFIER_BEFORE.search(before) or VALUE_LIST_BEFORE.search(before))
         ):
             return False
         before += "{}"
@@ -134,69 +213,106 @@ def joined_mapping(node: cst.BaseExpression) -> str | None:
     return None
 
 
-class _StructureNames(ScopeVisitor):
-    """Locals that join the keys of a dict written in the function, as columns or placeholders.
+Position = tuple[int, int]
 
-    ``columns = ", ".join(row.keys())`` with ``row = {"id": ..., "name": ...}``: the keys are
-    code, so the SQL built from them has a fixed structure and its values stay bound.
-    """
 
-    def __init__(self) -> None:
+@dataclass(frozen=True)
+class Binding:
+    """One assignment to a local: where it starts, its value (None when unpacked), its kind."""
+
+    at: Position
+    value: cst.BaseExpression | None
+    augmented: bool = False
+
+
+def _is_literal(binding: Binding) -> bool:
+    """``pk = "ROWID"``: a binding to a literal written in code."""
+    return not binding.augmented and isinstance(
+        binding.value, cst.SimpleString | cst.Integer | cst.Float
+    )
+
+
+class _Assignments(ScopeVisitor):
+    """Every binding of every local name of one function, in source order."""
+
+    def __init__(self, position: Callable[[cst.CSTNode], Position]) -> None:
         super().__init__()
-        self.literals: set[str] = set()
-        self.joins: dict[str, str] = {}
-        self.other: set[str] = set()
+        self.position = position
+        self.bindings: dict[str, list[Binding]] = {}
+
+    def _add(self, target: cst.BaseExpression, binding: Binding) -> None:
+        if isinstance(target, cst.Name):
+            self.bindings.setdefault(target.value, []).append(binding)
 
     def visit_Assign(self, node: cst.Assign) -> None:
+        at = self.position(node)
         for target in iter_targets(node):
-            if not isinstance(target, cst.Name):
-                continue
-            mapping = joined_mapping(node.value)
-            if isinstance(node.value, cst.Dict):
-                self.literals.add(target.value)
-            elif mapping is not None:
-                self.joins[target.value] = mapping
-            else:
-                self.other.add(target.value)
-
-    @property
-    def names(self) -> frozenset[str]:
-        """The locals that are SQL structure wherever they are bound."""
-        fixed = self.literals - self.other
-        return frozenset(
-            name
-            for name, mapping in self.joins.items()
-            if mapping in fixed and name not in self.other
-        )
-
-
-class _Bindings(ScopeVisitor):
-    """How a function builds one variable: the first interpolation found, if any."""
-
-    def __init__(self, name: str, safe: frozenset[str] = frozenset()) -> None:
-        super().__init__()
-        self.name = name
-        self.safe = safe
-        self.kind: str | None = None
-        self.value: cst.BaseExpression | None = None  # the interpolating value, when one
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        for target in iter_targets(node):
-            if isinstance(target, cst.Name) and target.value == self.name and not self.kind:
-                self.kind = unsafe_interpolation(node.value, self.safe)
-                self.value = node.value if self.kind else None
+            plain = isinstance(target, cst.Name) and target in (t.target for t in node.targets)
+            self._add(target, Binding(at, node.value if plain else None))
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if isinstance(node.target, cst.Name) and node.target.value == self.name and node.value:
-            self.kind = self.kind or unsafe_interpolation(node.value, self.safe)
+        if node.value is not None:
+            self._add(node.target, Binding(self.position(node), node.value))
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        if isinstance(node.target, cst.Name) and node.target.value == self.name:
-            value = node.value
-            if isinstance(node.operator, cst.AddAssign) and not is_constant(value, self.safe):
-                self.kind = (
-                    self.kind or unsafe_interpolation(value, self.safe) or "`+=` concatenation"
-                )
+        value = node.value if isinstance(node.operator, cst.AddAssign) else None
+        self._add(node.target, Binding(self.position(node), value, augmented=True))
+
+    def reaching(self, name: str, before: Position) -> list[Binding]:
+        """The bindings of ``name`` that may hold at ``before`` (a statement's start).
+
+        Walking back from ``before``, a binding indented no deeper than the statement runs on
+        every path to it (same or enclosing block), so older ones are overwritten; deeper ones
+        (in a branch) may or may not have run, so the walk goes on past them.
+        """
+        found: list[Binding] = []
+        for binding in reversed(self.bindings.get(name, [])):
+            if binding.at >= before:
+                continue
+            found.append(binding)
+            if binding.at[1] <= before[1] and not binding.augmented:
+                break
+        return found
+
+    def fixed_mapping(self, name: str, before: Position, depth: int = 0) -> bool:
+        """Whether every binding of ``name`` reaching ``before`` is a dict written in code."""
+        bindings = self.reaching(name, before)
+        if not bindings or depth > 3:
+            return False
+        for binding in bindings:
+            value = binding.value
+            if binding.augmented or value is None:
+                return False
+            if isinstance(value, cst.Name):
+                if not self.fixed_mapping(value.value, binding.at, depth + 1):
+                    return False
+            elif not isinstance(value, cst.Dict):
+                return False
+        return True
+
+    def safe_names(self, before: Position) -> frozenset[str]:
+        """Names safe in SQL at ``before``: joins of a fixed dict's keys, as columns or marks.
+
+        ``columns = ", ".join(row.keys())`` with ``row = {"id": ..., "name": ...}``: the keys
+        are code, so SQL built from them has a fixed structure and its values stay bound.
+        ``keys:row`` marks ``row`` itself, for a join written inline in the f-string.
+        """
+        safe: set[str] = set()
+        for name in self.bindings:
+            if self.fixed_mapping(name, before):
+                safe.add(f"keys:{name}")
+            bindings = self.reaching(name, before)
+            if bindings and all(
+                self._joins_fixed(binding) or _is_literal(binding) for binding in bindings
+            ):
+                safe.add(name)
+        return frozenset(safe)
+
+    def _joins_fixed(self, binding: Binding) -> bool:
+        if binding.augmented or binding.value is None:
+            return False
+        mapping = joined_mapping(binding.value)
+        return mapping is not None and self.fixed_mapping(mapping, binding.at)
 
 
 def _named_text(call: cst.Call) -> bool:
@@ -216,10 +332,12 @@ class SqlTextInterpolation(ModuleCheck):
     ``.format()`` call, or a local variable built that way (``+=`` included). Values that are
     constants (``UPPER_CASE`` names, ``Model.__tablename__``, ``cls.`` class attributes,
     literals) do not count, nor do column lists and ``:name`` placeholders joined from the keys
-    of a dict literal of the same function (the values stay bound). When every variable part
-    sits where SQL expects a name (a quoted identifier, after ``FROM``/``INTO``/``TABLE``/
-    ``search_path TO``, a column list), the finding is advisory: names cannot be bound, and
-    whether they come from an allow-list is beyond the check. ruff S608
+    of a dict literal of the same function (the values stay bound). A local is resolved to
+    the bindings that reach the call, in source order (a name reassigned later does not count
+    for an earlier call). When every variable part of an f-string or ``.format()`` sits where
+    SQL expects a name (a quoted identifier, after ``FROM``/``INTO``/``TABLE``/``search_path
+    TO``, a column list), the finding is advisory: names cannot be bound, and whether they
+    come from an allow-list is beyond the check. ruff S608
     reports literal ``SELECT``/``INSERT``/``UPDATE``/``DELETE`` strings built this way; this
     check also catches fragments (``ORDER BY``, ``LIMIT``, ``PRAGMA``) and statements passed
     through variables.
@@ -248,6 +366,25 @@ class SqlTextInterpolation(ModuleCheck):
             "        session.execute(sa.text(sql))\n",
             path="app/repositories/prefs.py",
             note="columns and placeholders joined from a dict literal's keys; a class attribute",
+        ),
+        Case.good(
+            "import sqlalchemy as sa\n\n\n"
+            "def seed_team(session: object, team_id: str, label: str) -> None:\n"
+            "    team = {'id': team_id, 'label': label}\n"
+            "    fields = ', '.join(team.keys())\n"
+            "    slots = ', '.join(f':{key}' for key in team.keys())\n"
+            "    query = f'INSERT INTO teams ({fields}) VALUES ({slots})'\n"
+            "    session.execute(sa.text(query), team)\n"
+            "    defaults = {'color': 'blue', 'size': 3}\n"
+            "    query = f\"SELECT {', '.join(defaults.keys())} FROM presets WHERE id = :i\"\n"
+            "    session.execute(sa.text(query), {'i': team_id})\n"
+            "    settings = defaults\n"
+            "    fields = ', '.join(settings.keys())\n"
+            "    slots = ', '.join(f':{key}' for key in settings.keys())\n"
+            "    query = f'INSERT INTO team_settings ({fields}) VALUES ({slots})'\n"
+            "    session.execute(sa.text(query), settings)\n",
+            path="migrations/versions/0042_teams.py",
+            note="names reassigned in order: each statement uses the joins bound just before it",
         ),
         Case.good(
             "from sqlalchemy import select, text\n"
@@ -334,12 +471,38 @@ class SqlTextInterpolation(ModuleCheck):
             hits=3,
             note="values in IN (...) and VALUES (...); a schema name (reported as advisory)",
         ),
+        Case.bad(
+            "import sqlalchemy as sa\n\n\n"
+            "def dedupe(conn: object, table: str, key: str, sqlite: bool) -> None:\n"
+            "    rowid = 'rowid' if sqlite else 'ctid'\n"
+            "    if sqlite:\n        hidden = 'ROWID'\n    else:\n        hidden = 'CTID'\n"
+            "    conn.execute(sa.text(\n"
+            "        f'DELETE FROM {table} WHERE EXISTS (SELECT 1 FROM {table} b '\n"
+            "        f'WHERE {table}.{key} = b.{key} AND {table}.{hidden} > b.{hidden})'\n"
+            "    ))\n"
+            "    conn.execute(sa.text('NEW.{col}'.format(col=key)))\n"
+            "    conn.exec_driver_sql(f'CREATE DATABASE {table} WITH OWNER {key}')\n",
+            hits=3,
+            note="qualified names (alias.column), a local bound to literals: advisory both",
+        ),
+        Case.bad(
+            "import sqlalchemy as sa\n\n\n"
+            "def rename(conn: object, table: str, new_name: str) -> None:\n"
+            "    sql = 'SELECT 1'\n"
+            "    conn.execute(sa.text(sql))\n"
+            "    sql = f\"UPDATE labels SET name = '{new_name}'\"\n"
+            "    conn.execute(sa.text(sql))\n"
+            "    conn.execute(sa.text('ALTER TABLE {} OWNER TO app'.format(table)))\n",
+            hits=2,
+            note="the later binding reaches the second call; a table name by .format() (advisory)",
+        ),
     )
 
     def __init__(self, context: ModuleContext) -> None:
         """Prepare the function stack (for statements built in local variables)."""
         super().__init__(context)
         self.functions: list[cst.FunctionDef] = []
+        self.statements: list[cst.SimpleStatementLine] = []
 
     @classmethod
     def applies(cls, facts: ModuleFacts, project: ProjectFacts) -> bool:
@@ -356,13 +519,48 @@ class SqlTextInterpolation(ModuleCheck):
         del original_node
         self.functions.pop()
 
-    def _structure_names(self) -> frozenset[str]:
-        """The enclosing function's locals that join column names or placeholders only."""
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        """Enter a statement (where a call's locals are resolved)."""
+        self.statements.append(node)
+
+    def leave_SimpleStatementLine(self, original_node: cst.SimpleStatementLine) -> None:
+        """Leave the statement."""
+        del original_node
+        self.statements.pop()
+
+    def _position(self, node: cst.CSTNode) -> Position:
+        start = self.get_metadata(PositionProvider, node).start
+        return (start.line, start.column)
+
+    def _assignments(self) -> _Assignments | None:
+        """The bindings of the enclosing function's locals."""
         if not self.functions:
-            return frozenset()
-        finder = _StructureNames()
+            return None
+        finder = _Assignments(self._position)
         self.functions[-1].body.visit(finder)
-        return finder.names
+        return finder
+
+    def _resolve(
+        self, name: str, assignments: _Assignments, before: Position
+    ) -> tuple[str | None, cst.BaseExpression | None, frozenset[str]]:
+        """How the bindings of ``name`` reaching ``before`` interpolate: the first one found.
+
+        Also the value that interpolates and the names safe where it is assigned.
+        """
+        for binding in reversed(assignments.reaching(name, before)):
+            value = binding.value
+            if value is None:
+                continue
+            safe = assignments.safe_names(binding.at)
+            if binding.augmented:
+                if not is_constant(value, safe):
+                    added = unsafe_interpolation(value, safe) or "`+=` concatenation"
+                    return added, None, safe
+                continue
+            found = unsafe_interpolation(value, safe)
+            if found is not None:
+                return found, value, safe
+        return None, None, frozenset()
 
     def visit_Call(self, node: cst.Call) -> None:
         """Check the statement of ``text()`` and ``.execute()`` calls."""
@@ -385,13 +583,14 @@ class SqlTextInterpolation(ModuleCheck):
             where = "`text()`"
         if statement is None:
             return
-        safe = self._structure_names()
+        assignments = self._assignments()
+        here = self._position(self.statements[-1] if self.statements else node)
+        safe = frozenset() if assignments is None else assignments.safe_names(here)
         kind = unsafe_interpolation(statement, safe)
         built = statement
-        if kind is None and isinstance(statement, cst.Name) and self.functions:
-            bindings = _Bindings(statement.value, safe)
-            self.functions[-1].body.visit(bindings)
-            kind, built = bindings.kind, bindings.value or statement
+        if kind is None and isinstance(statement, cst.Name) and assignments is not None:
+            kind, value, reached = self._resolve(statement.value, assignments, here)
+            built, safe = (value, reached) if value is not None else (statement, safe)
         if kind is None:
             return
         if identifier_positions_only(built, safe):
