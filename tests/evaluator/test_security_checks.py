@@ -16,6 +16,7 @@ from rulepack.evaluator.checks.security.hardcoded_config import (
 )
 from rulepack.evaluator.checks.security.hardcoded_secret import credential_url, is_secret_name
 from rulepack.evaluator.checks.security.settings import settings_path
+from rulepack.evaluator.checks.security.sql_text_interpolation import identifier_positions_only
 from rulepack.evaluator.checks.security.support import interpolation_kind
 
 SETTINGS = (
@@ -142,3 +143,21 @@ def test_hardcoded_config_skips_the_settings_module_by_path() -> None:
     params = {"hardcoded-config": {"settings_module": "src/settings.py"}}
     run = run_checks(sources, [HardcodedConfig], params)
     assert run.hits["hardcoded-config"] == []
+
+
+@pytest.mark.parametrize(
+    ("sql", "names_only"),
+    [
+        ('f"DELETE FROM {t} WHERE {t}.{c} = b.{c} AND {t}.{pk} > b.{pk}"', True),
+        ('f"SELECT {t}.{c} FROM {t}"', True),
+        ('f"UPDATE {t} SET {c} = {value}"', False),
+        ('f"SELECT 1 FROM {t} WHERE {t}.id IN ({ids})"', False),
+        ('f"SELECT COUNT(*) FROM orgs o WHERE {where}"', True),  # a whole condition: SQL code
+        ('f"UPDATE orgs SET status = :s WHERE {cond} AND id > :after LIMIT 10"', True),
+        ('f"SELECT * FROM orgs WHERE {name} = 1 AND id = {value}"', False),
+        ('f"SELECT * FROM orgs WHERE id = 1 AND {value}"', True),
+    ],
+)
+def test_names_and_whole_conditions_are_identifier_positions(sql: str, names_only: bool) -> None:
+    node = cst.parse_expression(sql)
+    assert identifier_positions_only(node, frozenset()) is names_only

@@ -42,6 +42,11 @@ IDENTIFIER_BEFORE = re.compile(
     re.IGNORECASE,
 )
 # A name qualified by or qualifying another (``t2.{column}``, ``{table}.id``) is a name too.
+# ``WHERE {clause}`` with no operator after it: a whole condition, i.e. SQL code, not a value.
+FRAGMENT_BEFORE = re.compile(r"\b(where|and|or|having)\s+$", re.IGNORECASE)
+FRAGMENT_AFTER = re.compile(
+    r"^\s*($|\)|;|(and|or|order|group|limit|offset|returning|for|union)\b)", re.IGNORECASE
+)
 QUALIFIED_BEFORE = re.compile(r"""[\w}"`]\.$""")
 QUALIFIES_AFTER = re.compile(r"""^\.[A-Za-z_"`{]""")
 # ``IN ({ids})`` and ``VALUES ({row})`` hold values, not names.
@@ -140,8 +145,9 @@ def _format_parts(node: cst.Call) -> list[str | cst.BaseExpression] | None:
 def identifier_positions_only(node: cst.BaseExpression, safe: frozenset[str]) -> bool:
     """Whether every variable an f-string or ``.format()`` puts into SQL sits where a name goes.
 
-    Names (schemas, tables, column lists) cannot be bound parameters; whether they come from an
-    allow-list is beyond this check, so such statements are reported as advisory.
+    Names (schemas, tables, column lists) cannot be bound parameters, nor can a whole condition
+    (``WHERE {clause}`` with no operator after it: SQL code, not a value); whether they come from
+    code or an allow-list is beyond this check, so such statements are reported as advisory.
     """
     if isinstance(node, cst.FormattedString | cst.ConcatenatedString):
         parts = _fstring_parts(node)
@@ -158,10 +164,14 @@ def identifier_positions_only(node: cst.BaseExpression, safe: frozenset[str]) ->
             continue
         following = parts[index + 1] if index + 1 < len(parts) else ""
         after = following if isinstance(following, str) else "{"
+        if isinstance(following, str) and index + 2 < len(parts):
+            after += "{"  # ``{table}.{column}``: the literal between two fields is followed by one
         qualified = QUALIFIED_BEFORE.search(before) or QUALIFIES_AFTER.match(after)
+        fragment = FRAGMENT_BEFORE.search(before) and FRAGMENT_AFTER.match(after)
         if (
             not is_constant(part, safe)
             and not qualified
+            and not fragment
             and (not IDENTIFIER_BEFORE.search(before) or VALUE_LIST_BEFORE.search(before))
         ):
             return False
@@ -598,9 +608,9 @@ class SqlTextInterpolation(ModuleCheck):
                 Hit(
                     self.context.path,
                     Span.of(self.get_metadata(PositionProvider, node)),
-                    f"SQL for {where} puts names (schema, table or columns) in with {kind}; "
-                    "names cannot be bound parameters, so check that they come from code or an "
-                    "allow-list, never from a request",
+                    f"SQL for {where} puts names (schema, table or columns) or a whole condition "
+                    f"in with {kind}; neither can be a bound parameter, so check that they come "
+                    "from code or an allow-list, never from a request",
                     advisory=True,
                 )
             )
