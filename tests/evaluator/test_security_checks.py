@@ -156,6 +156,8 @@ def test_hardcoded_config_skips_the_settings_module_by_path() -> None:
         ('f"UPDATE orgs SET status = :s WHERE {cond} AND id > :after LIMIT 10"', True),
         ('f"SELECT * FROM orgs WHERE {name} = 1 AND id = {value}"', False),
         ('f"SELECT * FROM orgs WHERE id = 1 AND {value}"', True),
+        ('f"GRANT {role} TO CURRENT_USER"', True),
+        ('f"REVOKE {role} FROM CURRENT_USER"', True),
     ],
 )
 def test_names_and_whole_conditions_are_identifier_positions(sql: str, names_only: bool) -> None:

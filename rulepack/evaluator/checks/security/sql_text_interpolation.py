@@ -38,7 +38,7 @@ SAFE_ATTRIBUTES = frozenset({"__tablename__", "__table__", "__name__"})
 # ``search_path to``, a column list ``(...)``.
 IDENTIFIER_BEFORE = re.compile(
     r"""(["`]|\b(from|into|table|join|update|schema|to|exists|index|on|role|database|"""
-    r"""sequence|view|trigger|extension|owner)\s+|\(\s*|,\s*)$""",
+    r"""sequence|view|trigger|extension|owner|grant|revoke)\s+|\(\s*|,\s*)$""",
     re.IGNORECASE,
 )
 # A name qualified by or qualifying another (``t2.{column}``, ``{table}.id``) is a name too.
