@@ -12,6 +12,7 @@ from rulepack.evaluator.checks.common import HttpClasses
 from rulepack.evaluator.checks.facts import keyword, positional
 from rulepack.evaluator.checks.routes.handlers import Handler, RouteCheck
 from rulepack.evaluator.checks.routes.sample import keyword_value, status_of, to_ast
+from rulepack.evaluator.checks.routes.undocumented_route import NO_SCHEMA_APP
 
 UNPROCESSABLE = 422
 
@@ -90,22 +91,7 @@ class UndocumentedHttpException(RouteCheck):
             hits=0,
             note="router and include responses in two modules, a constant, a nested function",
         ),
-        Case(
-            files={
-                "admin/pages.py": (
-                    "from fastapi import APIRouter, HTTPException\n\nrouter = APIRouter()\n\n\n"
-                    "@router.get('/{page_id}')\nasync def page(page_id: int) -> str:\n"
-                    "    raise HTTPException(status_code=404, detail='no such page')\n"
-                ),
-                "admin/__init__.py": (
-                    "from fastapi import FastAPI\n\nfrom admin.pages import router as pages\n\n"
-                    "app = FastAPI(openapi_url=None, docs_url=None)\n"
-                    "app.include_router(pages, prefix='/pages', tags=['pages'])\n"
-                ),
-            },
-            hits=0,
-            note="a back-office app created with openapi_url=None publishes no schema",
-        ),
+        NO_SCHEMA_APP,
     )
     bad: ClassVar[tuple[Case, ...]] = (
         Case.bad(
