@@ -9,13 +9,9 @@ the newest version the installed tools know is assumed.
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import dataclass
 
-if sys.version_info >= (3, 11):
-    import tomllib as toml_reader
-else:  # mypy, a dependency, brings tomli on 3.10
-    import tomli as toml_reader  # type: ignore[import-not-found,unused-ignore]
+from rulepack.toml import toml_reader
 
 OLDEST = (3, 10)
 NEWEST = (3, 14)  # the newest grammar ruff, mypy and rulepack's parser all know

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
-import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,11 +26,7 @@ from rulepack.evaluator.pyversion import (
     target_version,
 )
 from rulepack.evaluator.roots import ProjectLocation, context_paths, locate, relative_to_root
-
-if sys.version_info >= (3, 11):
-    import tomllib as toml_reader
-else:  # mypy, a dependency, brings tomli on 3.10
-    import tomli as toml_reader  # type: ignore[import-not-found,unused-ignore]
+from rulepack.toml import toml_reader
 
 SKIP_DIRS = frozenset(
     {

@@ -20,16 +20,12 @@ not TOML gives the defaults.
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Mapping
 from typing import Annotated, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, ValidationError
 
-if sys.version_info >= (3, 11):
-    import tomllib as toml_reader
-else:  # mypy, a dependency, brings tomli on 3.10
-    import tomli as toml_reader  # type: ignore[import-not-found,unused-ignore]
+from rulepack.toml import toml_reader
 
 CONFIG_FILES = (".ruff.toml", "ruff.toml")  # ruff's precedence, before pyproject.toml
 PYPROJECT = "pyproject.toml"

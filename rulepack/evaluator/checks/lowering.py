@@ -26,6 +26,7 @@ import ast
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import libcst as cst
 from libcst.metadata import PositionProvider
@@ -51,6 +52,8 @@ TYPE_PARAMETERS = Construct("type parameters def f[T]() / class C[T]", PY312)
 TYPE_PARAMETER_DEFAULT = Construct("type parameter default [T = int]", PY313)
 TYPE_STATEMENT = Construct("type statement type X = ...", PY312)
 NEW_FSTRING = Construct("f-string that only Python 3.12+ reads", PY312)
+
+_Handler = TypeVar("_Handler", cst.ExceptHandler, cst.ExceptStarHandler)
 
 
 @dataclass(frozen=True)
@@ -101,23 +104,24 @@ class _Lowering(cst.CSTTransformer):
     def _note(self, construct: Construct, node: cst.CSTNode) -> None:
         self.found.setdefault(construct, node)
 
+    def _parenthesize(self, original: _Handler, updated: _Handler) -> _Handler:
+        """An ``except``/``except*`` clause with its bare tuple of types put in parentheses."""
+        if _bare_tuple(updated.type):
+            self._note(EXCEPT_WITHOUT_PARENS, original)
+            return updated.with_changes(type=_parenthesized(updated.type))
+        return updated
+
     def leave_ExceptHandler(
         self, original_node: cst.ExceptHandler, updated_node: cst.ExceptHandler
     ) -> cst.ExceptHandler:
         """``except A, B:`` -> ``except (A, B):``."""
-        if _bare_tuple(updated_node.type):
-            self._note(EXCEPT_WITHOUT_PARENS, original_node)
-            return updated_node.with_changes(type=_parenthesized(updated_node.type))
-        return updated_node
+        return self._parenthesize(original_node, updated_node)
 
     def leave_ExceptStarHandler(
         self, original_node: cst.ExceptStarHandler, updated_node: cst.ExceptStarHandler
     ) -> cst.ExceptStarHandler:
         """``except* A, B:`` -> ``except* (A, B):``."""
-        if _bare_tuple(updated_node.type):
-            self._note(EXCEPT_WITHOUT_PARENS, original_node)
-            return updated_node.with_changes(type=_parenthesized(updated_node.type))
-        return updated_node
+        return self._parenthesize(original_node, updated_node)
 
     def leave_FunctionDef(
         self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef

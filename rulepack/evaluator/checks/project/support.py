@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import sys
 import warnings
 from collections.abc import Iterator, Mapping
 
@@ -12,11 +11,7 @@ from rulepack.evaluator.checks.base import ProjectFacts
 from rulepack.evaluator.checks.facts import FASTAPI_APP, Span
 from rulepack.evaluator.checks.imports import ImportMap
 from rulepack.evaluator.checks.runner import module_name_for
-
-if sys.version_info >= (3, 11):
-    import tomllib as toml_reader
-else:  # mypy, a dependency, brings tomli on 3.10
-    import tomli as toml_reader  # type: ignore[import-not-found,unused-ignore]
+from rulepack.toml import toml_reader
 
 FIRST_LINE = Span(1, 1, 1, 1)
 MIN_PROJECT_FILES = 2
