@@ -34,10 +34,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-if sys.version_info >= (3, 11):
-    import tomllib as toml_reader
-else:  # mypy, a dependency, brings tomli on 3.10
-    import tomli as toml_reader  # type: ignore[import-not-found,unused-ignore]
+from rulepack.toml import toml_reader
 
 HERE = Path(__file__).resolve().parent / "precision"
 REPOS_FILE = HERE / "repos.toml"
